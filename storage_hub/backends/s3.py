@@ -1,0 +1,491 @@
+"""AWS S3 and every S3-compatible server (SeaweedFS, Ceph RGW, MinIO...).
+
+Requests go straight to the aiobotocore client that s3fs builds (so the standard credential chain and s3fs's
+``storage_options`` apply), with botocore's standard retry mode (backoff on throttling, 5xx and connection errors),
+and through one error table (:mod:`.s3_errors`). Folders follow the console convention: a ``dir/`` marker object
+for an empty folder, and any key prefix shows as a folder. Listing a folder is one delimiter listing per 1,000
+entries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import urllib.parse
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import fields, replace
+from datetime import datetime, timezone
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+import s3fs
+
+from ..backend import Backend, Capabilities, Check, Entry, ReadSession, WriteSession, run_bounded
+from ..config import StoreConfig, redact
+from ..errors import (
+    AlreadyExists,
+    ConfigurationError,
+    IsAFolder,
+    NotAFolder,
+    NotFound,
+    PartialFailure,
+    StorageError,
+)
+from .s3_errors import Advice, cause_code, clock_skew_seconds, s3_errors
+from .s3_options import S3Options
+from .s3_transfer import MultipartWriteSession, S3ReadSession
+
+__all__ = ["S3Backend"]
+
+GiB = 2**30
+DELETE_BATCH = 1000
+MAX_CLOCK_SKEW = 900.0
+
+
+class S3Backend(Backend):
+    """A bucket (and optional prefix) on an S3-compatible server: ``s3://bucket/prefix/``."""
+
+    protocols: ClassVar[tuple[str, ...]] = ("s3", "s3a")
+    capabilities = Capabilities(
+        server_side_copy=True,
+        multipart_copy=True,
+        conditional_writes=True,
+        versioning=True,
+        bulk_delete=True,
+        max_single_put=5 * GiB,
+        max_copy_size=5 * GiB,
+        max_key_bytes=1024,
+    )
+    #: Options a subclass sets for its kind of server (CORTX: path-style, region US).
+    option_defaults: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    product = "S3"
+
+    def __init__(self, config: StoreConfig) -> None:
+        bucket = config.location.split("/", 1)[0]
+        if not bucket:
+            raise ConfigurationError(f"{config.url}: an S3 store URL must name a bucket (s3://bucket/prefix/)")
+        self.options = S3Options.from_mapping(config.options, **self.option_defaults)
+        overrides = dict(self.options.capabilities)
+        known = {f.name for f in fields(Capabilities)}
+        if set(overrides) - known:
+            raise ConfigurationError(f"unknown capabilities {sorted(set(overrides) - known)}; known: {sorted(known)}")
+        self.capabilities = replace(type(self).capabilities, **overrides)
+        self.max_concurrency = self.options.max_concurrency
+        super().__init__(config)
+        self.fs = s3fs.S3FileSystem(
+            use_listings_cache=False, skip_instance_cache=True, **self.options.storage_options()
+        )
+        self.requests: Counter[str] = Counter()
+        self._client: Any = None
+        self._client_lock = asyncio.Lock()
+        key = self.options.key or ""
+        self.advice = self.make_advice(key[:4] + "***" if key else "(from the AWS credential chain)")
+
+    def make_advice(self, key_id: str) -> Advice:
+        """The wording of this backend's error messages."""
+        return Advice(endpoint=self.options.endpoint_url or "AWS", key_id=key_id, product=self.product)
+
+    @property
+    def storage_options(self) -> dict[str, Any]:
+        """``s3fs`` keyword arguments that reach the same store (for pandas, pyarrow, Dask)."""
+        return self.options.storage_options()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(url={self.config.url!r}, options={redact(self.config.options)!r})"
+
+    # -- plumbing ---------------------------------------------------------------------------------------------
+    @contextmanager
+    def errors(self, key: str) -> Iterator[None]:
+        with s3_errors(key, self.advice):
+            yield
+
+    async def client(self) -> Any:
+        """The aiobotocore client, created on first use on the I/O loop; counts calls in ``self.requests``."""
+        if self._client is None:
+            async with self._client_lock:
+                if self._client is None:
+                    with self.errors(self.root):
+                        client = await self.fs.set_session()
+                    client.meta.events.register("before-call.s3", self._count)
+                    self._client = client
+                    credentials = getattr(getattr(client, "_request_signer", None), "_credentials", None)
+                    key_id = getattr(credentials, "access_key", None)
+                    if isinstance(key_id, str) and key_id:
+                        self.advice = self.make_advice(key_id[:4] + "***")
+        return self._client
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.requests[model.name] += 1
+
+    async def call(self, method: str, key: str, **kwargs: Any) -> Any:
+        """Call one S3 API method; every failure becomes a typed error about ``key``."""
+        client = await self.client()
+        with self.errors(key):
+            return await getattr(client, method)(**kwargs)
+
+    @staticmethod
+    def split(key: str) -> tuple[str, str]:
+        """``bucket/a/b`` -> ``("bucket", "a/b")``."""
+        bucket, _, rest = key.partition("/")
+        return bucket, rest
+
+    def _entry(self, bucket: str, obj: Mapping[str, Any]) -> Entry:
+        name = str(obj["Key"])
+        modified = obj.get("LastModified")
+        if isinstance(modified, datetime):
+            modified = modified.astimezone(timezone.utc)
+        if name.endswith("/"):
+            return Entry(f"{bucket}/{name.rstrip('/')}", "directory", last_modified=modified)
+        etag = obj.get("ETag")
+        return Entry(
+            f"{bucket}/{name}",
+            "file",
+            size=int(obj.get("Size", obj.get("ContentLength", 0))),
+            last_modified=modified,
+            etag=str(etag).strip('"') if etag else None,
+        )
+
+    async def _pages(self, key: str, **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
+        bucket, _ = self.split(key)
+        token: str | None = None
+        while True:
+            extra = {"ContinuationToken": token} if token else {}
+            page = await self.call("list_objects_v2", key, Bucket=bucket, **kwargs, **extra)
+            yield page
+            token = page.get("NextContinuationToken")
+            if not page.get("IsTruncated") or not token:
+                return
+
+    # -- metadata ---------------------------------------------------------------------------------------------
+    async def info(self, key: str) -> Entry:
+        bucket, obj = self.split(key)
+        if not obj or key == self.root:
+            return Entry(key, "directory")
+        try:
+            head = await self.call("head_object", key, Bucket=bucket, Key=obj)
+        except NotFound:
+            pass
+        else:
+            return self._entry(bucket, {"Key": obj, **head})
+        async for page in self._pages(key, Prefix=obj + "/", MaxKeys=1):
+            if page.get("KeyCount", 0) or page.get("Contents") or page.get("CommonPrefixes"):
+                return Entry(key, "directory")
+        raise NotFound(f"{key}: no such file or folder", key)
+
+    async def list_dir(self, key: str) -> list[Entry]:
+        bucket, obj = self.split(key)
+        prefix = obj + "/" if obj else ""
+        entries: dict[str, Entry] = {}
+        own_marker = False
+        async for page in self._pages(key, Prefix=prefix, Delimiter="/"):
+            for common in page.get("CommonPrefixes", []):
+                name = common["Prefix"][len(prefix) :].rstrip("/")
+                if name:
+                    entries.setdefault(name + "/", Entry(f"{bucket}/{prefix}{name}", "directory"))
+            for item in page.get("Contents", []):
+                name = item["Key"][len(prefix) :]
+                if not name:
+                    own_marker = True
+                elif name.rstrip("/") and "/" not in name.rstrip("/"):
+                    # A nested "sub/" marker can show up here on some servers; it is the same folder.
+                    entries.setdefault(name, self._entry(bucket, item))
+        if not entries and not own_marker and obj and key != self.root and (await self.info(key)).type == "file":
+            raise NotAFolder(f"{key}: is a file, not a folder", key)
+        return list(entries.values())
+
+    async def _all_objects(self, key: str) -> list[Entry]:
+        """Every object under folder ``key``, its own marker included: one request per 1,000 keys."""
+        bucket, obj = self.split(key)
+        found: list[Entry] = []
+        async for page in self._pages(key, Prefix=obj + "/" if obj else ""):
+            found.extend(self._entry(bucket, item) for item in page.get("Contents", []))
+        return found
+
+    async def find(self, key: str) -> list[Entry]:
+        return [e for e in await self._all_objects(key) if e.path != key]
+
+    # -- bytes ------------------------------------------------------------------------------------------------
+    async def read(self, key: str, start: int | None = None, end: int | None = None) -> bytes:
+        bucket, obj = self.split(key)
+        if not obj:
+            raise IsAFolder(f"{key}: is a bucket, not a file", key)
+        ranged: dict[str, str] = {}
+        if start is not None or end is not None:
+            first = start or 0
+            if end is not None and end <= first:
+                return b""
+            ranged["Range"] = f"bytes={first}-{'' if end is None else end - 1}"
+        try:
+            response = await self.call("get_object", key, Bucket=bucket, Key=obj, **ranged)
+        except StorageError as e:
+            if cause_code(e) == "InvalidRange":  # a range starting at or past the end
+                return b""
+            raise
+        with self.errors(key):
+            async with response["Body"] as body:
+                data: bytes = await body.read()
+        return data
+
+    async def open_read(self, key: str) -> ReadSession:
+        bucket, obj = self.split(key)
+        response = await self.call("get_object", key, Bucket=bucket, Key=obj)
+        return S3ReadSession(self, key, response)
+
+    async def put(self, key: str, data: bytes, *, exclusive: bool = False) -> None:
+        """One ``PutObject``; with ``exclusive``, refused by the server if the key exists."""
+        bucket, obj = self.split(key)
+        condition = {"IfNoneMatch": "*"} if exclusive else {}
+        try:
+            await self.call("put_object", key, Bucket=bucket, Key=obj, Body=data, **condition)
+        except StorageError as e:
+            if exclusive and cause_code(e) in ("PreconditionFailed", "ConditionalRequestConflict"):
+                raise AlreadyExists(f"{key}: already exists", key) from e
+            raise
+
+    async def write(self, key: str, data: bytes, *, exclusive: bool = False) -> None:
+        if exclusive and not self.capabilities.conditional_writes:
+            # No server-side condition: check first (a concurrent writer can still win the race).
+            try:
+                await self.info(key)
+            except NotFound:
+                pass
+            else:
+                raise AlreadyExists(f"{key}: already exists", key)
+        limit = min(self.options.multipart_threshold, self.capabilities.max_single_put or len(data))
+        if len(data) <= limit:
+            await self.put(key, data, exclusive=exclusive and self.capabilities.conditional_writes)
+            return
+        session = await self.open_write(key)
+        view = memoryview(data)
+        try:
+            for start in range(0, len(data), self.options.part_size):
+                await session.write(bytes(view[start : start + self.options.part_size]))
+        except BaseException:
+            await session.abort()
+            raise
+        await session.commit()
+
+    async def open_write(self, key: str) -> WriteSession:
+        if not self.split(key)[1]:
+            raise IsAFolder(f"{key}: is a bucket, not a file", key)
+        return MultipartWriteSession(self, key, self.options.part_size, self.options.max_concurrency)
+
+    async def create_multipart(self, key: str) -> str:
+        bucket, obj = self.split(key)
+        response = await self.call("create_multipart_upload", key, Bucket=bucket, Key=obj)
+        return str(response["UploadId"])
+
+    async def upload_part(self, key: str, upload_id: str, number: int, data: bytes) -> str:
+        bucket, obj = self.split(key)
+        response = await self.call(
+            "upload_part", key, Bucket=bucket, Key=obj, UploadId=upload_id, PartNumber=number, Body=data
+        )
+        return str(response["ETag"])
+
+    async def complete_multipart(self, key: str, upload_id: str, parts: Mapping[int, str]) -> None:
+        bucket, obj = self.split(key)
+        listed = [{"PartNumber": n, "ETag": parts[n]} for n in sorted(parts)]
+        await self.call(
+            "complete_multipart_upload",
+            key,
+            Bucket=bucket,
+            Key=obj,
+            UploadId=upload_id,
+            MultipartUpload={"Parts": listed},
+        )
+
+    async def abort_multipart(self, key: str, upload_id: str) -> None:
+        bucket, obj = self.split(key)
+        # Best effort: if this fails too, the server's lifecycle rules expire the abandoned upload.
+        with contextlib.suppress(StorageError):
+            await self.call("abort_multipart_upload", key, Bucket=bucket, Key=obj, UploadId=upload_id)
+
+    # -- tree operations --------------------------------------------------------------------------------------
+    async def copy_file(self, src: str, dst: str, size: int | None = None) -> None:
+        if size is None:
+            size = (await self.info(src)).size
+        src_bucket, src_obj = self.split(src)
+        dst_bucket, dst_obj = self.split(dst)
+        limit = self.capabilities.max_copy_size
+        if limit is None or size <= limit:
+            await self.call(
+                "copy_object",
+                src,
+                Bucket=dst_bucket,
+                Key=dst_obj,
+                CopySource={"Bucket": src_bucket, "Key": src_obj},
+            )
+        elif self.capabilities.multipart_copy:
+            await self._multipart_copy(src, dst, size)
+        else:
+            await self._streamed_copy(src, dst)
+
+    async def _multipart_copy(self, src: str, dst: str, size: int) -> None:
+        src_bucket, src_obj = self.split(src)
+        dst_bucket, dst_obj = self.split(dst)
+        upload_id = await self.create_multipart(dst)
+        part = 512 * 2**20
+        parts: dict[int, str] = {}
+        source = f"{src_bucket}/{urllib.parse.quote(src_obj, safe='/')}"
+
+        async def copy_part(number: int) -> None:
+            first = (number - 1) * part
+            last = min(size, first + part) - 1
+            response = await self.call(
+                "upload_part_copy",
+                src,
+                Bucket=dst_bucket,
+                Key=dst_obj,
+                UploadId=upload_id,
+                PartNumber=number,
+                CopySource=source,
+                CopySourceRange=f"bytes={first}-{last}",
+            )
+            parts[number] = str(response["CopyPartResult"]["ETag"])
+
+        failed = await run_bounded(range(1, -(-size // part) + 1), copy_part, self.options.max_concurrency)
+        if failed:
+            await self.abort_multipart(dst, upload_id)
+            raise next(iter(failed.values()))
+        await self.complete_multipart(dst, upload_id, parts)
+
+    async def _streamed_copy(self, src: str, dst: str) -> None:
+        """Copy through this client, part by part, for servers without ``UploadPartCopy``."""
+        reader = await self.open_read(src)
+        writer = await self.open_write(dst)
+        try:
+            while chunk := await reader.read(self.options.part_size):
+                await writer.write(chunk)
+        except BaseException:
+            await writer.abort()
+            raise
+        finally:
+            await reader.close()
+        await writer.commit()
+
+    async def delete_files(self, keys: Sequence[str]) -> dict[str, BaseException]:
+        failed: dict[str, BaseException] = {}
+        if not self.capabilities.bulk_delete:
+
+            async def delete_one(key: str) -> None:
+                bucket, obj = self.split(key)
+                await self.call("delete_object", key, Bucket=bucket, Key=obj)
+
+            return await run_bounded(keys, delete_one, self.options.max_concurrency)
+        by_bucket: dict[str, list[str]] = {}
+        for key in keys:
+            bucket, obj = self.split(key)
+            by_bucket.setdefault(bucket, []).append(obj)
+        batches = [
+            (bucket, objs[i : i + DELETE_BATCH])
+            for bucket, objs in by_bucket.items()
+            for i in range(0, len(objs), DELETE_BATCH)
+        ]
+
+        async def delete_batch(batch: tuple[str, list[str]]) -> None:
+            bucket, objs = batch
+            response = await self.call(
+                "delete_objects",
+                f"{bucket}/{objs[0]}",
+                Bucket=bucket,
+                Delete={"Objects": [{"Key": o} for o in objs], "Quiet": True},
+            )
+            for error in response.get("Errors", []):
+                key = f"{bucket}/{error.get('Key')}"
+                if error.get("Code") != "NoSuchKey":
+                    failed[key] = StorageError(f"{key}: delete failed: {error.get('Code')} {error.get('Message')}")
+
+        batch_failures = await run_bounded(range(len(batches)), lambda i: delete_batch(batches[i]), 4)
+        for index, error in batch_failures.items():
+            for obj in batches[index][1]:
+                failed[f"{batches[index][0]}/{obj}"] = error
+        return failed
+
+    async def delete_folder(self, key: str) -> None:
+        keys = [e.path + "/" if e.is_dir else e.path for e in await self._all_objects(key)]
+        failed = await self.delete_files(keys)
+        if failed:
+            first = next(iter(failed.values()))
+            raise PartialFailure(
+                f"{key}: {len(failed)} of {len(keys)} objects could not be deleted (first: {first})",
+                key,
+                failed=dict(failed),
+                done=[k for k in keys if k not in failed],
+            )
+
+    async def make_dir(self, key: str) -> None:
+        if self.split(key)[1]:
+            await self.put(key + "/", b"")
+
+    # -- diagnosis --------------------------------------------------------------------------------------------
+    async def diagnose(self) -> list[Check]:
+        checks = [await self._check_reachable()]
+        if not checks[0].ok:
+            return checks
+        bucket, obj = self.split(self.root)
+        try:
+            # A GET, not HEAD: HEAD answers have no body, so no error code to tell a bad secret from a bad bucket.
+            response = await self.call("list_objects_v2", self.root, Bucket=bucket, Prefix=obj, MaxKeys=1)
+        except StorageError as e:
+            cause = e.__cause__
+            skew = clock_skew_seconds(cause.response) if isinstance(getattr(cause, "response", None), dict) else None  # type: ignore[union-attr]
+            checks.append(self._check_clock(skew))
+            checks.append(Check("credentials and bucket", False, str(e), _fix_for(e)))
+            return checks
+        checks.append(Check("credentials", True, f"signed requests accepted (access key {self.advice.key_id})"))
+        checks.append(self._check_clock(clock_skew_seconds(response)))
+        checks.append(Check("bucket", True, f"bucket {bucket!r} exists"))
+        try:
+            entries = await self.list_dir(self.root)
+        except StorageError as e:
+            checks.append(Check("list", False, str(e), _fix_for(e)))
+        else:
+            checks.append(Check("list", True, f"{self.config.url} lists {len(entries)} entries"))
+        caps = self.capabilities
+        flags = ", ".join(f"{f.name}={getattr(caps, f.name)}" for f in fields(caps))
+        checks.append(Check("capabilities", True, f"{self.product} profile: {flags}"))
+        return checks
+
+    async def _check_reachable(self) -> Check:
+        endpoint = self.options.endpoint_url or "https://s3.amazonaws.com"
+        parts = urllib.parse.urlsplit(endpoint)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            _, writer = await asyncio.wait_for(
+                asyncio.open_connection(parts.hostname, port), self.options.connect_timeout
+            )
+        except (OSError, asyncio.TimeoutError) as e:
+            reason = "timed out" if isinstance(e, asyncio.TimeoutError) else (e.strerror or str(e))
+            return Check(
+                "reachable",
+                False,
+                f"cannot connect to {parts.hostname}:{port}: {reason}",
+                "check endpoint_url, and that the server is running and reachable from this machine",
+            )
+        writer.close()
+        return Check("reachable", True, f"{parts.hostname}:{port} accepts connections")
+
+    def _check_clock(self, skew: float | None) -> Check:
+        if skew is None:
+            return Check("clock", True, "server sent no time; skew unknown")
+        if abs(skew) > MAX_CLOCK_SKEW:
+            return Check(
+                "clock",
+                False,
+                f"this machine's clock differs from the server's by {abs(skew):.0f} s",
+                "sync the clock (NTP: chrony or systemd-timesyncd)",
+            )
+        return Check("clock", True, f"clock within {abs(skew):.0f} s of the server's")
+
+    async def close(self) -> None:
+        if self._client is not None:
+            self._client = None
+            await self.fs._s3creator.__aexit__(None, None, None)
+            self.fs._s3 = None
+
+
+def _fix_for(error: StorageError) -> str:
+    """The short 'what to do' for a doctor line (the message already says it after the colon)."""
+    return error.message.rsplit(": ", 1)[-1]

@@ -1,0 +1,175 @@
+"""One table from S3 error codes (and client-side failures) to storage-hub's typed errors.
+
+Every S3 call of the S3 and CORTX backends goes through :func:`s3_errors`, so the user always gets a typed error
+whose message says what to fix, and never a secret.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ReadTimeoutError,
+    SSLError,
+)
+
+from ..errors import (
+    AuthenticationError,
+    BackendUnavailable,
+    BucketNotFound,
+    ConfigurationError,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    StorageError,
+)
+
+__all__ = ["Advice", "cause_code", "clock_skew_seconds", "error_code", "s3_errors", "translate"]
+
+
+@dataclass(frozen=True)
+class Advice:
+    """What the messages of one backend say; the CORTX backend words some of them for CORTX."""
+
+    endpoint: str
+    key_id: str
+    tls_hint: str = "pass ca_bundle='/path/to/ca.pem' (the CA that signed the server's certificate)"
+    secret_hint: str = "check the secret key (AWS_SECRET_ACCESS_KEY, the profile, or the 'secret' option)"
+    product: str = "S3"
+
+
+def error_code(error: ClientError) -> str:
+    """The S3 error code of a ``ClientError`` (``"404"`` for a HEAD without body)."""
+    err = error.response.get("Error", {})
+    return str(err.get("Code") or error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+
+
+def cause_code(error: StorageError) -> str | None:
+    """The S3 error code behind a translated error, if it came from a server answer."""
+    cause = error.__cause__
+    return error_code(cause) if isinstance(cause, ClientError) else None
+
+
+def clock_skew_seconds(response: Mapping[str, Any]) -> float | None:
+    """Server time minus local time, from an S3 response or error (``ServerTime`` or the ``Date`` header)."""
+    err = response.get("Error", {})
+    server: datetime | None = None
+    if err.get("ServerTime"):
+        try:
+            server = datetime.fromisoformat(str(err["ServerTime"]).replace("Z", "+00:00"))
+        except ValueError:
+            server = None
+    if server is None:
+        date = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+        if not date:
+            return None
+        try:
+            server = parsedate_to_datetime(date)
+        except (TypeError, ValueError):
+            return None
+    if server.tzinfo is None:
+        server = server.replace(tzinfo=timezone.utc)
+    return (server - datetime.now(timezone.utc)).total_seconds()
+
+
+def _client_error(e: ClientError, key: str, advice: Advice) -> StorageError:
+    code = error_code(e)
+    bucket = key.split("/", 1)[0]
+    where = f"{advice.product} endpoint {advice.endpoint}"
+    message = e.response.get("Error", {}).get("Message") or code
+    simple: dict[str, Callable[[], StorageError]] = {
+        "NoSuchKey": lambda: NotFound(f"{key}: no such file or folder", key),
+        "404": lambda: NotFound(f"{key}: no such file or folder", key),
+        "NotFound": lambda: NotFound(f"{key}: no such file or folder", key),
+        "NoSuchBucket": lambda: BucketNotFound(
+            f"bucket {bucket!r} does not exist at {where}: create it, or fix the bucket in the store URL", key
+        ),
+        "AccessDenied": lambda: PermissionDenied(
+            f"{key}: access denied for access key {advice.key_id!r} at {where}", key
+        ),
+        "403": lambda: PermissionDenied(f"{key}: access denied for access key {advice.key_id!r} at {where}", key),
+        "SignatureDoesNotMatch": lambda: AuthenticationError(
+            f"{where} rejected the request signature for access key {advice.key_id!r}: {advice.secret_hint}"
+        ),
+        "InvalidAccessKeyId": lambda: AuthenticationError(
+            f"access key {advice.key_id!r} is not known to {where}: check the access key and that it belongs "
+            "to this server"
+        ),
+        "ExpiredToken": lambda: AuthenticationError(f"the session token has expired for {where}: renew it"),
+        "InvalidToken": lambda: AuthenticationError(f"the session token is not valid for {where}"),
+        "InvalidBucketName": lambda: ConfigurationError(f"{bucket!r} is not a valid bucket name for {where}"),
+        "NoSuchUpload": lambda: Conflict(f"{key}: the upload was aborted or expired on the server", key),
+        "PreconditionFailed": lambda: Conflict(f"{key}: the object changed on the server meanwhile", key),
+    }
+    if code in simple:
+        return simple[code]()
+    if code == "RequestTimeTooSkewed":
+        skew = clock_skew_seconds(e.response)
+        by = f"by {abs(skew):.0f} s " if skew is not None else ""
+        return AuthenticationError(
+            f"this machine's clock differs from {where} {by}(more than the server allows): sync the clock "
+            "(NTP: chrony or systemd-timesyncd), then retry"
+        )
+    status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    if code in ("SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout") or status >= 500:
+        return BackendUnavailable(f"{where} kept failing after retries ({code}: {message})", key)
+    return StorageError(f"{key}: {where} answered {code}: {message}", key)
+
+
+def _is_tls_failure(e: BaseException) -> bool:
+    seen: BaseException | None = e
+    while seen is not None:
+        if isinstance(seen, (SSLError, ssl.SSLError)) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def translate(e: BaseException, key: str, advice: Advice) -> StorageError:
+    """The storage-hub error for an exception raised by an S3 call about ``key``."""
+    where = f"{advice.product} endpoint {advice.endpoint}"
+    if isinstance(e, ClientError):
+        return _client_error(e, key, advice)
+    if _is_tls_failure(e):
+        return BackendUnavailable(f"TLS verification failed for {where}: {advice.tls_hint}", key)
+    if isinstance(e, (NoCredentialsError, PartialCredentialsError)):
+        return AuthenticationError(
+            f"no complete credentials found for {where}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+            "choose a profile (AWS_PROFILE or the 'profile' option), or pass key= and secret="
+        )
+    if isinstance(e, (EndpointConnectionError, ConnectTimeoutError, ConnectionClosedError, ConnectionError)):
+        return BackendUnavailable(
+            f"cannot reach {where}: check endpoint_url and that the server is running and reachable", key
+        )
+    if isinstance(e, (ReadTimeoutError, TimeoutError)):
+        return BackendUnavailable(f"{where} did not answer in time (read_timeout) for {key}", key)
+    return BackendUnavailable(f"{where}: {type(e).__name__}: {e}", key)
+
+
+@contextmanager
+def s3_errors(key: str, advice: Advice) -> Iterator[None]:
+    """Translate any S3 failure inside the block into a typed storage-hub error (``from`` the original)."""
+    try:
+        yield
+    except StorageError:
+        raise
+    except (ClientError, BotoCoreError, OSError) as e:
+        raise translate(e, key, advice) from e
+    except Exception as e:
+        # aiohttp's client errors do not derive from OSError in every version.
+        if type(e).__module__.startswith("aiohttp"):
+            raise translate(ConnectionError(str(e)), key, advice) from e
+        raise
