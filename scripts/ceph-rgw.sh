@@ -22,7 +22,7 @@ set -euo pipefail
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RGW_PORT=${CEPH_RGW_PORT:-7480}
 START_TIMEOUT=${CEPH_START_TIMEOUT:-180}
-STOP_TIMEOUT=30
+STOP_TIMEOUT=15
 MON_ID=a
 OSD_SIZE=$((10 * 1024 * 1024 * 1024)) # apparent size of the sparse bluestore file
 RGW_UID=storage-hub-test

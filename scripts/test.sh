@@ -15,8 +15,8 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 # shellcheck disable=SC1091
 . .venv/bin/activate
-python -m pip install --quiet --upgrade pip >/dev/null
-python -m pip install --quiet -e '.[dev]'
+mkdir -p .state
+python -m pip install --quiet -e '.[dev]' > .state/pip.log 2>&1 || { cat .state/pip.log; exit 1; }
 
 STATE=$(mktemp -d /tmp/storage-hub-test.XXXXXX)
 cleanup() {
