@@ -17,11 +17,11 @@ addressing, region ``us-east-1`` and ``request_checksum_calculation`` / ``respon
 ``when_required``, exactly as storage_hub does. Everything written lives under a fresh prefix that is deleted at
 the end.
 
-Run it against the development SeaweedFS server::
+Run it with ``bash scripts/bench.sh [options]``, which starts SeaweedFS on 127.0.0.1 and exports
+STORAGE_HUB_TEST_SEAWEEDFS, ..._KEY and ..._SECRET; or set those yourself and run::
 
-    . /tmp/dev-sw/env            # exports STORAGE_HUB_TEST_SEAWEEDFS, ..._KEY, ..._SECRET
     python benchmarks/store_bench.py                       # defaults: 2000 objects, 256 MiB, 5 repetitions
-    python benchmarks/store_bench.py --size-mib 64 --repeat 3 --json /tmp/bench.json
+    python benchmarks/store_bench.py --size-mib 64 --repeat 3 --json bench.json
 
 Options: ``--endpoint-url``, ``--key``, ``--secret`` (default: the environment variables above), ``--bucket``
 (default ``storage-hub-bench``, created if missing), ``--repeat``, ``--size-mib``, ``--objects``, ``--json FILE``.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import urllib.parse
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
@@ -20,6 +21,7 @@ from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import Any, ClassVar
 
+import botocore.session
 import s3fs
 
 from ..backend import Backend, Capabilities, Check, Entry, ReadSession, WriteSession, run_bounded
@@ -40,6 +42,10 @@ from .s3_transfer import MultipartWriteSession, S3ReadSession
 __all__ = ["S3Backend"]
 
 GiB = 2**30
+#: Whole-object reads and writes above this size run in a worker thread on botocore's blocking client: on this
+#: kind of machine aiohttp's chunked body handling costs an extra full copy (measured 1.6-1.9x slower for 256 MiB
+#: than a plain botocore GET), while smaller transfers stay on the event loop, where they cost no thread hop.
+THREAD_TRANSFER = 8 * 2**20
 DELETE_BATCH = 1000
 MAX_CLOCK_SKEW = 900.0
 
@@ -78,8 +84,11 @@ class S3Backend(Backend):
             use_listings_cache=False, skip_instance_cache=True, **self.options.storage_options()
         )
         self.requests: Counter[str] = Counter()
+        self._requests_lock = threading.Lock()
         self._client: Any = None
         self._client_lock = asyncio.Lock()
+        self._blocking: Any = None
+        self._blocking_lock = threading.Lock()
         key = self.options.key or ""
         self.advice = self.make_advice(key[:4] + "***" if key else "(from the AWS credential chain)")
 
@@ -117,7 +126,31 @@ class S3Backend(Backend):
         return self._client
 
     def _count(self, model: Any, **_: Any) -> None:
-        self.requests[model.name] += 1
+        with self._requests_lock:
+            self.requests[model.name] += 1
+
+    def _blocking_client(self) -> Any:
+        """botocore's blocking client with the same options and credential chain, for large transfers in threads."""
+        with self._blocking_lock:
+            if self._blocking is None:
+                session = botocore.session.Session(profile=self.options.profile)
+                client = session.create_client("s3", **self.options.client_kwargs())
+                client.meta.events.register("before-call.s3", self._count)
+                self._blocking = client
+            return self._blocking
+
+    async def call_in_thread(self, method: str, key: str, **kwargs: Any) -> Any:
+        """Like :meth:`call`, on the blocking client in a worker thread; a ``get_object`` body is read there too."""
+
+        def run() -> Any:
+            response = getattr(self._blocking_client(), method)(**kwargs)
+            if method == "get_object":
+                with response["Body"] as body:
+                    return body.read()
+            return response
+
+        with self.errors(key):
+            return await asyncio.to_thread(run)
 
     async def call(self, method: str, key: str, **kwargs: Any) -> Any:
         """Call one S3 API method; every failure becomes a typed error about ``key``."""
@@ -211,21 +244,30 @@ class S3Backend(Backend):
         bucket, obj = self.split(key)
         if not obj:
             raise IsAFolder(f"{key}: is a bucket, not a file", key)
-        ranged: dict[str, str] = {}
-        if start is not None or end is not None:
-            first = start or 0
-            if end is not None and end <= first:
-                return b""
-            ranged["Range"] = f"bytes={first}-{'' if end is None else end - 1}"
+        whole = start is None and end is None
+        first = start or 0
+        if end is not None and end <= first:
+            return b""
+        # A whole read asks for the first THREAD_TRANSFER bytes: a small object comes back whole in that one
+        # request; for a larger one, the rest of the transfer moves to a worker thread (see THREAD_TRANSFER).
+        last = THREAD_TRANSFER - 1 if whole else (None if end is None else end - 1)
+        ranged = f"bytes={first}-{'' if last is None else last}"
         try:
-            response = await self.call("get_object", key, Bucket=bucket, Key=obj, **ranged)
+            response = await self.call("get_object", key, Bucket=bucket, Key=obj, Range=ranged)
         except StorageError as e:
-            if cause_code(e) == "InvalidRange":  # a range starting at or past the end
+            if cause_code(e) != "InvalidRange":
+                raise
+            if not whole:  # a range starting at or past the end
                 return b""
-            raise
+            # An empty object has no byte 0 to ask for.
+            response = await self.call("get_object", key, Bucket=bucket, Key=obj)
         with self.errors(key):
             async with response["Body"] as body:
-                data: bytes = await body.read()
+                if whole and _total_size(response) > int(response["ContentLength"]):
+                    body.close()
+                    data: bytes = await self.call_in_thread("get_object", key, Bucket=bucket, Key=obj)
+                else:
+                    data = await body.read()
         return data
 
     async def open_read(self, key: str) -> ReadSession:
@@ -237,8 +279,9 @@ class S3Backend(Backend):
         """One ``PutObject``; with ``exclusive``, refused by the server if the key exists."""
         bucket, obj = self.split(key)
         condition = {"IfNoneMatch": "*"} if exclusive else {}
+        call = self.call_in_thread if len(data) > THREAD_TRANSFER else self.call
         try:
-            await self.call("put_object", key, Bucket=bucket, Key=obj, Body=data, **condition)
+            await call("put_object", key, Bucket=bucket, Key=obj, Body=data, **condition)
         except StorageError as e:
             if exclusive and cause_code(e) in ("PreconditionFailed", "ConditionalRequestConflict"):
                 raise AlreadyExists(f"{key}: already exists", key) from e
@@ -480,10 +523,20 @@ class S3Backend(Backend):
         return Check("clock", True, f"clock within {abs(skew):.0f} s of the server's")
 
     async def close(self) -> None:
+        if self._blocking is not None:
+            self._blocking.close()
+            self._blocking = None
         if self._client is not None:
             self._client = None
             await self.fs._s3creator.__aexit__(None, None, None)
             self.fs._s3 = None
+
+
+def _total_size(response: Mapping[str, Any]) -> int:
+    """The object's full size from a GET answer: ``Content-Range: bytes 0-9/1234`` or the body length."""
+    content_range = str(response.get("ContentRange") or "")
+    total = content_range.rpartition("/")[2]
+    return int(total) if total.isdigit() else int(response["ContentLength"])
 
 
 def _fix_for(error: StorageError) -> str:

@@ -110,6 +110,21 @@ class S3Options:
         if not isinstance(self.capabilities, Mapping):
             raise bad("capabilities", "must be a mapping of capability name to value")
 
+    def client_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for botocore's ``Session.create_client("s3", ...)``: the same client s3fs builds."""
+        from botocore import UNSIGNED
+        from botocore.config import Config
+
+        options = self.storage_options()
+        config = dict(options["config_kwargs"])
+        if self.anon:
+            config["signature_version"] = UNSIGNED
+        kwargs: dict[str, Any] = {"endpoint_url": self.endpoint_url, "config": Config(**config)}
+        kwargs.update(options["client_kwargs"])
+        if not self.anon:
+            kwargs.update(aws_access_key_id=self.key, aws_secret_access_key=self.secret, aws_session_token=self.token)
+        return kwargs
+
     def storage_options(self) -> dict[str, Any]:
         """The equivalent ``s3fs.S3FileSystem`` keyword arguments (for pandas, Dask, fsspec URLs)."""
         client: dict[str, Any] = {}
