@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import io
+from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, Literal, ParamSpec, TypeVar, overload
 
@@ -30,6 +31,7 @@ from .errors import (
     NotAFolder,
     NotFound,
     PartialFailure,
+    StorageError,
 )
 from .streams import ReadFile, WriteFile
 
@@ -141,27 +143,22 @@ class AsyncStore:
         Built from one recursive listing, so folders that exist only as key prefixes are included.
         """
         top = paths.normalize(path)
-        info = await self.info(top)
-        if not info.is_dir:
+        if not (await self.info(top)).is_dir:
             raise NotAFolder(f"{top!r} is a file, not a folder", top)
-        folders: dict[str, tuple[set[str], list[Entry]]] = {top: (set(), [])}
-
-        def add_folder(folder: str) -> None:
-            while folder not in folders:
-                folders[folder] = (set(), [])
-                up = paths.parent(folder)
-                folders.setdefault(up, (set(), []))[0].add(paths.basename(folder))
-                folder = up
-            if folder != top:
-                folders[paths.parent(folder)][0].add(paths.basename(folder))
-
+        folders = {top}
+        files: dict[str, list[Entry]] = defaultdict(list)
         for entry in await self.find(top):
-            if entry.is_dir:
-                add_folder(entry.path)
-            else:
-                add_folder(paths.parent(entry.path))
-                folders[paths.parent(entry.path)][1].append(entry)
-        return [(f, sorted(folders[f][0]), folders[f][1]) for f in sorted(folders, key=lambda f: (f.count("/"), f))]
+            folder = entry.path if entry.is_dir else paths.parent(entry.path)
+            if not entry.is_dir:
+                files[folder].append(entry)
+            while folder != top and folder not in folders:
+                folders.add(folder)
+                folder = paths.parent(folder)
+        subfolders: dict[str, list[str]] = defaultdict(list)
+        for folder in folders - {top}:
+            subfolders[paths.parent(folder)].append(paths.basename(folder))
+        order = sorted(folders, key=lambda f: (f.count("/") if f else -1, f))
+        return [(f, sorted(subfolders[f]), files[f]) for f in order]
 
     # -- bytes ------------------------------------------------------------------------------------------------
     @_on_io_loop
@@ -179,7 +176,8 @@ class AsyncStore:
         """Replace file ``path`` with ``data`` atomically; parent folders are created as needed.
 
         With ``overwrite=False`` an existing file raises ``AlreadyExists`` (race-free where the server
-        supports conditional writes). Writing over a folder raises ``IsAFolder``.
+        supports conditional writes). On local disk, writing over a folder raises ``IsAFolder``; object stores
+        allow a file and a folder of the same name side by side, and this costs no request to check.
         """
         path = paths.normalize(path)
         if not path:
@@ -286,7 +284,7 @@ class AsyncStore:
         merged). Raises ``PartialFailure`` naming what did not copy.
         """
         src, dst = paths.normalize(src), paths.normalize(dst)
-        info = await self._check_transfer(src, dst, overwrite)
+        info, _ = await self._check_transfer(src, dst, overwrite)
         if not info.is_dir:
             await self.backend.copy_file(self.key(src), self.key(dst), info.size)
             if progress:
@@ -298,14 +296,15 @@ class AsyncStore:
     async def move(self, src: str, dst: str, *, overwrite: bool = False, progress: Progress | None = None) -> None:
         """Move (rename) file or folder ``src`` to ``dst``.
 
-        Atomic where the backend renames natively (local disk). On object stores a folder is copied whole
-        first and its sources deleted only once every copy succeeded; if a copy fails, the copies already made
-        are deleted again and ``PartialFailure`` says what failed, so no folder is left half-moved.
+        Atomic where the backend renames natively (local disk). Elsewhere a folder is copied whole first and its
+        sources are deleted only once every copy succeeded. If a copy fails, every source is kept, the partial
+        copy is removed (unless ``dst`` existed and was being merged into), and ``PartialFailure`` names the
+        files that failed: a folder is never left half-moved.
         """
         src, dst = paths.normalize(src), paths.normalize(dst)
-        info = await self._check_transfer(src, dst, overwrite)
+        info, merging = await self._check_transfer(src, dst, overwrite)
         src_key, dst_key = self.key(src), self.key(dst)
-        if self.capabilities.atomic_rename:
+        if self.capabilities.atomic_rename and not (merging and info.is_dir):
             await self.backend.rename(src_key, dst_key)
             return
         if not info.is_dir:
@@ -317,17 +316,24 @@ class AsyncStore:
         try:
             await self._copy_tree(src, dst, progress)
         except PartialFailure as e:
-            undo = await self.backend.delete_files([self.key(p) for p in e.done])
-            state = "rolled back" if not undo else f"{len(undo)} copies could not be rolled back"
+            if merging:
+                state = f"{len(e.done)} files were copied into the existing {dst!r}"
+            else:
+                try:
+                    await self.backend.delete_folder(dst_key)
+                    state = "the partial copy was removed"
+                except StorageError:
+                    state = f"the partial copy at {dst!r} could not be removed"
             raise PartialFailure(
-                f"moving {src!r} to {dst!r} failed for {len(e.failed)} files; nothing was moved ({state})",
+                f"moving {src!r} to {dst!r} failed for {len(e.failed)} files; every source was kept and {state}",
                 src,
                 failed=e.failed,
                 done=[],
             ) from e
         await self.backend.delete_folder(src_key)
 
-    async def _check_transfer(self, src: str, dst: str, overwrite: bool) -> Entry:
+    async def _check_transfer(self, src: str, dst: str, overwrite: bool) -> tuple[Entry, bool]:
+        """The source's entry, and whether ``dst`` exists (allowed only with ``overwrite``, and of the same kind)."""
         if not src:
             raise InvalidPath("cannot copy or move the store root itself", src)
         if not dst:
@@ -338,13 +344,13 @@ class AsyncStore:
         try:
             existing = await self.backend.info(self.key(dst))
         except NotFound:
-            return info
+            return info, False
         if not overwrite:
             raise AlreadyExists(f"{dst!r} already exists", dst)
         if existing.is_dir != info.is_dir:
             kind = "folder" if existing.is_dir else "file"
             raise AlreadyExists(f"{dst!r} exists and is a {kind}", dst)
-        return info
+        return info, True
 
     async def _copy_tree(self, src: str, dst: str, progress: Progress | None) -> None:
         entries = await self.find(src)
