@@ -5,7 +5,7 @@
 #
 # Set SEAWEEDFS_S3_PORT to use another port than 8333.
 set -euo pipefail
-# shellcheck source=scripts/lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 setup_venv dev

@@ -20,6 +20,9 @@
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SCRIPT_NAME=ceph-rgw.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$SCRIPT_DIR/lib.sh"
 RGW_PORT=${CEPH_RGW_PORT:-7480}
 START_TIMEOUT=${CEPH_START_TIMEOUT:-180}
 STOP_TIMEOUT=15
@@ -29,25 +32,6 @@ RGW_UID=storage-hub-test
 PACKAGES=(radosgw ceph-mon ceph-osd)
 # The order matters for stop: radosgw first, then the OSD, then the mon.
 DAEMONS=(radosgw osd mon)
-
-die() {
-    echo "ceph-rgw.sh: error: $*" >&2
-    exit 1
-}
-
-log() {
-    echo "ceph-rgw.sh: $*" >&2
-}
-
-usage() {
-    echo "usage: $0 start|stop STATE_DIR" >&2
-    exit 2
-}
-
-# 2*N lowercase hex characters from N bytes of /dev/urandom.
-random_hex() {
-    od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'
-}
 
 new_uuid() {
     cat /proc/sys/kernel/random/uuid
@@ -90,41 +74,16 @@ pid_file() {
 }
 
 # Prints the pid of daemon $1 if it is still our process, else nothing.
+# Guard against a recycled pid: it must be a daemon started with our ceph.conf.
 running_pid() {
-    local file pid cmdline
-    file=$(pid_file "$1")
-    [[ -f "$file" ]] || return 0
-    pid=$(<"$file")
-    [[ "$pid" =~ ^[0-9]+$ ]] || return 0
-    [[ -r "/proc/$pid/cmdline" ]] || return 0
-    # Guard against a recycled pid: it must be a daemon started with our ceph.conf.
-    cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 0
-    if [[ " $cmdline " == *" -c $CONF "* ]]; then
-        echo "$pid"
-    fi
+    pid_from_file "$(pid_file "$1")" "-c $CONF"
 }
 
 stop_daemon() {
-    local name=$1 pid i
+    local name=$1 pid
     pid=$(running_pid "$name")
-    if [[ -z "$pid" ]]; then
-        rm -f "$(pid_file "$name")"
-        return 0
-    fi
-    log "stopping $name (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        log "$name did not stop within ${STOP_TIMEOUT}s, sending SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-        for ((i = 0; i < 100; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -0 "$pid" 2>/dev/null && die "$name (pid $pid) is still alive after SIGKILL"
+    if [[ -n "$pid" ]]; then
+        stop_pid "$name" "$pid" "$STOP_TIMEOUT"
     fi
     rm -f "$(pid_file "$name")"
 }
@@ -365,33 +324,14 @@ do_start() {
     ALIVE="mon osd radosgw"
     wait_for "an authenticated S3 request to succeed on 127.0.0.1:$RGW_PORT" s3_ready
 
-    (
-        umask 077
-        cat >"$ENV_FILE.tmp" <<EOF
-export STORAGE_HUB_TEST_CEPH=http://127.0.0.1:$RGW_PORT
-export STORAGE_HUB_TEST_CEPH_KEY=$KEY
-export STORAGE_HUB_TEST_CEPH_SECRET=$SECRET
-EOF
-    )
-    mv "$ENV_FILE.tmp" "$ENV_FILE"
+    write_env CEPH "$RGW_PORT" "$KEY" "$SECRET"
     log "ready after $((SECONDS - t0))s; source $ENV_FILE"
 }
 
-[[ $# -eq 2 && -n "$2" ]] || usage
-ACTION=$1
-[[ "$ACTION" == start || "$ACTION" == stop ]] || usage
-if [[ "$ACTION" == stop && ! -d "$2" ]]; then
-    log "not running ($2 does not exist)"
-    exit 0
-fi
-mkdir -p "$2"
-STATE_DIR=$(cd "$2" && pwd)
-CONF="$STATE_DIR/ceph.conf"
-ENV_FILE="$STATE_DIR/env"
-mkdir -p "$STATE_DIR/run"
+# Paths under STATE_DIR, for dispatch.
+init_state() {
+    CONF="$STATE_DIR/ceph.conf"
+    mkdir -p "$STATE_DIR/run"
+}
 
-if [[ "$ACTION" == start ]]; then
-    do_start
-else
-    do_stop
-fi
+dispatch "$@"

@@ -8,14 +8,10 @@
 # `notebooks` and an example file on first run, then runs `storage-hub doctor` and `storage-hub ls` on it,
 # and stops the server. Set SEAWEEDFS_S3_PORT to use another port than 8333.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-
-PYTHON=${PYTHON:-python3}
-[[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
-# shellcheck disable=SC1091
-. .venv/bin/activate
-mkdir -p .state
-python -m pip install --quiet -e '.[server]' > .state/pip.log 2>&1 || { cat .state/pip.log; exit 1; }
+setup_venv server
 
 STATE=.state/demo
 trap 'bash scripts/seaweedfs.sh stop "$STATE" >/dev/null 2>&1 || true' EXIT

