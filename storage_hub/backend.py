@@ -183,13 +183,26 @@ class Backend(abc.ABC):
     async def read(self, key: str, start: int | None = None, end: int | None = None) -> bytes:
         """The bytes of file ``key`` in ``[start, end)``. Raises ``NotFound``."""
 
+    async def read_entry(self, key: str) -> tuple[Entry, bytes]:
+        """The entry and the whole content of file ``key``; backends that can do it in one request override this.
+
+        Raises ``NotFound`` or ``IsAFolder``.
+        """
+        from .errors import IsAFolder
+
+        entry = await self.info(key)
+        if entry.is_dir:
+            raise IsAFolder(f"{key}: is a folder, not a file", key)
+        data = await self.read(key)
+        return replace(entry, size=len(data)), data
+
     @abc.abstractmethod
     async def open_read(self, key: str) -> ReadSession:
         """A streamed read of file ``key``. Raises ``NotFound``."""
 
     @abc.abstractmethod
-    async def write(self, key: str, data: bytes, *, exclusive: bool = False) -> None:
-        """Replace file ``key`` with ``data`` atomically, creating parent folders as needed.
+    async def write(self, key: str, data: bytes, *, exclusive: bool = False) -> Entry:
+        """Replace file ``key`` with ``data`` atomically, creating parent folders as needed; returns its entry.
 
         With ``exclusive`` the write fails with ``AlreadyExists`` if the key exists; backends whose
         capabilities say ``conditional_writes`` do that race-free on the server.

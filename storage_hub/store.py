@@ -172,8 +172,19 @@ class AsyncStore:
             raise
 
     @_on_io_loop
-    async def write_bytes(self, path: str, data: bytes, *, overwrite: bool = True) -> None:
-        """Replace file ``path`` with ``data`` atomically; parent folders are created as needed.
+    async def read_entry(self, path: str) -> tuple[Entry, bytes]:
+        """The entry and content of file ``path``, in one request where the backend can (S3: one GET)."""
+        key = self.key(path)
+        try:
+            entry, data = await self.backend.read_entry(key)
+        except NotFound:
+            await self._refuse_folder(path, key)
+            raise
+        return self._rel(entry), data
+
+    @_on_io_loop
+    async def write_bytes(self, path: str, data: bytes, *, overwrite: bool = True) -> Entry:
+        """Replace file ``path`` with ``data`` atomically, parent folders created as needed; returns its entry.
 
         With ``overwrite=False`` an existing file raises ``AlreadyExists`` (race-free where the server
         supports conditional writes). On local disk, writing over a folder raises ``IsAFolder``; object stores
@@ -184,15 +195,15 @@ class AsyncStore:
             raise IsAFolder("cannot write a file at the store root", path)
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data must be bytes, not {type(data).__name__}")
-        await self.backend.write(self.key(path), bytes(data), exclusive=not overwrite)
+        return self._rel(await self.backend.write(self.key(path), bytes(data), exclusive=not overwrite))
 
     async def read_text(self, path: str, encoding: str = "utf-8") -> str:
         """The content of file ``path`` decoded as text."""
         return (await self.read_bytes(path)).decode(encoding)
 
-    async def write_text(self, path: str, text: str, encoding: str = "utf-8", *, overwrite: bool = True) -> None:
+    async def write_text(self, path: str, text: str, encoding: str = "utf-8", *, overwrite: bool = True) -> Entry:
         """Write ``text`` encoded as ``encoding`` to file ``path`` (see :meth:`write_bytes`)."""
-        await self.write_bytes(path, text.encode(encoding), overwrite=overwrite)
+        return await self.write_bytes(path, text.encode(encoding), overwrite=overwrite)
 
     @_on_io_loop
     async def open_read(self, path: str) -> AsyncReader:
@@ -496,11 +507,14 @@ class Store:
     def read_text(self, path: str, encoding: str = "utf-8") -> str:
         return _blocking(self.aio.read_text(path, encoding))
 
-    def write_bytes(self, path: str, data: bytes, *, overwrite: bool = True) -> None:
-        _blocking(self.aio.write_bytes(path, data, overwrite=overwrite))
+    def read_entry(self, path: str) -> tuple[Entry, bytes]:
+        return _blocking(self.aio.read_entry(path))
 
-    def write_text(self, path: str, text: str, encoding: str = "utf-8", *, overwrite: bool = True) -> None:
-        _blocking(self.aio.write_text(path, text, encoding, overwrite=overwrite))
+    def write_bytes(self, path: str, data: bytes, *, overwrite: bool = True) -> Entry:
+        return _blocking(self.aio.write_bytes(path, data, overwrite=overwrite))
+
+    def write_text(self, path: str, text: str, encoding: str = "utf-8", *, overwrite: bool = True) -> Entry:
+        return _blocking(self.aio.write_text(path, text, encoding, overwrite=overwrite))
 
     def mkdir(self, path: str, *, exist_ok: bool = False) -> None:
         _blocking(self.aio.mkdir(path, exist_ok=exist_ok))

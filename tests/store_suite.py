@@ -64,6 +64,17 @@ class StoreSuite:
         assert file.last_modified is not None and file.last_modified.tzinfo is not None
         assert (folder.type, folder.size, folder.path) == ("directory", 0, "d/sub")
 
+    def test_write_returns_entry_and_read_entry_matches(self, store: Store) -> None:
+        written = store.write_bytes("e/x.bin", b"12345")
+        assert (written.path, written.type, written.size) == ("e/x.bin", "file", 5)
+        assert written.last_modified is not None
+        entry, data = store.read_entry("e/x.bin")
+        assert data == b"12345" and (entry.path, entry.size) == ("e/x.bin", 5)
+        assert entry.etag == written.etag
+        assert abs((entry.last_modified - written.last_modified).total_seconds()) <= 2  # type: ignore[operator]
+        with pytest.raises(IsAFolder):
+            store.read_entry("e")
+
     def test_text_round_trip(self, store: Store) -> None:
         store.write_text("t/ünï.txt", "héllo\nwörld")
         assert store.read_text("t/ünï.txt") == "héllo\nwörld"

@@ -75,6 +75,17 @@ class ObjectStoreSuite(StoreSuite):
         assert backend.requests["DeleteObject"] == 0
         assert backend.requests["ListObjectsV2"] <= 4
 
+    def test_small_read_is_one_get_large_and_empty_reads_work(self, store: Store) -> None:
+        store.write_bytes("small.txt", b"s" * 1000)
+        store.write_bytes("large.bin", b"l" * (9 * MiB))
+        backend = store.aio.backend
+        backend.requests.clear()
+        assert store.read_entry("small.txt")[1] == b"s" * 1000
+        assert dict(backend.requests) == {"GetObject": 1}
+        assert store.read_bytes("large.bin") == b"l" * (9 * MiB)
+        store.write_bytes("zero.txt", b"")
+        assert store.read_bytes("zero.txt") == b""
+
     def test_escape_sends_no_request(self, store: Store) -> None:
         backend = store.aio.backend
         backend.requests.clear()

@@ -183,12 +183,13 @@ class FsspecBackend(Backend):
             raise IsAFolder(f"{key}: is a folder, not a file", key)
         return _RangedReadSession(self, key, entry.size)
 
-    async def write(self, key: str, data: bytes, *, exclusive: bool = False) -> None:
+    async def write(self, key: str, data: bytes, *, exclusive: bool = False) -> Entry:
         with translate_os_errors(key):
             if exclusive and await self.fs._exists(key):
                 raise AlreadyExists(f"{key}: already exists", key)
             await self._make_parent(key)
             await self.fs._pipe_file(key, data)
+        return await self.info(key)
 
     async def open_write(self, key: str) -> WriteSession:
         return _SpooledWriteSession(self, key)

@@ -97,12 +97,13 @@ class LocalBackend(FsspecBackend):
     async def find(self, key: str) -> list[Entry]:
         return [e for e in await super().find(key) if not e.name.startswith(TEMP_PREFIX)]
 
-    async def write(self, key: str, data: bytes, *, exclusive: bool = False) -> None:
+    async def write(self, key: str, data: bytes, *, exclusive: bool = False) -> Entry:
         with translate_os_errors(key):
             try:
                 await asyncio.to_thread(_write, key, data, exclusive)
             except FileExistsError as e:
                 raise AlreadyExists(f"{key}: already exists", key) from e
+        return await self.info(key)
 
     async def open_write(self, key: str) -> WriteSession:
         with translate_os_errors(key):

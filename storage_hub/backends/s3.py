@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields, replace
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from types import MappingProxyType
 from typing import Any, ClassVar
 
@@ -140,13 +141,14 @@ class S3Backend(Backend):
             return self._blocking
 
     async def call_in_thread(self, method: str, key: str, **kwargs: Any) -> Any:
-        """Like :meth:`call`, on the blocking client in a worker thread; a ``get_object`` body is read there too."""
+        """Like :meth:`call`, on the blocking client in a worker thread; a ``get_object`` body is read there too
+        (``response["Body"]`` is then the bytes)."""
 
         def run() -> Any:
             response = getattr(self._blocking_client(), method)(**kwargs)
             if method == "get_object":
                 with response["Body"] as body:
-                    return body.read()
+                    response["Body"] = body.read()
             return response
 
         with self.errors(key):
@@ -240,54 +242,90 @@ class S3Backend(Backend):
         return [e for e in await self._all_objects(key) if e.path != key]
 
     # -- bytes ------------------------------------------------------------------------------------------------
-    async def read(self, key: str, start: int | None = None, end: int | None = None) -> bytes:
+    def _file_key(self, key: str) -> tuple[str, str]:
         bucket, obj = self.split(key)
         if not obj:
             raise IsAFolder(f"{key}: is a bucket, not a file", key)
-        whole = start is None and end is None
+        return bucket, obj
+
+    async def read(self, key: str, start: int | None = None, end: int | None = None) -> bytes:
+        if start is None and end is None:
+            return (await self.read_entry(key))[1]
+        bucket, obj = self._file_key(key)
         first = start or 0
         if end is not None and end <= first:
             return b""
-        # A whole read asks for the first THREAD_TRANSFER bytes: a small object comes back whole in that one
-        # request; for a larger one, the rest of the transfer moves to a worker thread (see THREAD_TRANSFER).
-        last = THREAD_TRANSFER - 1 if whole else (None if end is None else end - 1)
-        ranged = f"bytes={first}-{'' if last is None else last}"
+        ranged = f"bytes={first}-{'' if end is None else end - 1}"
         try:
             response = await self.call("get_object", key, Bucket=bucket, Key=obj, Range=ranged)
         except StorageError as e:
+            if cause_code(e) == "InvalidRange":  # a range starting at or past the end
+                return b""
+            raise
+        with self.errors(key):
+            async with response["Body"] as body:
+                data: bytes = await body.read()
+        return data
+
+    async def read_entry(self, key: str) -> tuple[Entry, bytes]:
+        """One GET for an object up to ``THREAD_TRANSFER`` bytes; above that the rest moves to a worker thread.
+
+        The GET asks for the first ``THREAD_TRANSFER`` bytes: a small object comes back whole; for a larger one
+        that answer only tells the size, and one plain GET in a thread fetches it (see ``THREAD_TRANSFER``).
+        """
+        bucket, obj = self._file_key(key)
+        try:
+            response = await self.call(
+                "get_object", key, Bucket=bucket, Key=obj, Range=f"bytes=0-{THREAD_TRANSFER - 1}"
+            )
+        except StorageError as e:
             if cause_code(e) != "InvalidRange":
                 raise
-            if not whole:  # a range starting at or past the end
-                return b""
             # An empty object has no byte 0 to ask for.
             response = await self.call("get_object", key, Bucket=bucket, Key=obj)
         with self.errors(key):
             async with response["Body"] as body:
-                if whole and _total_size(response) > int(response["ContentLength"]):
+                if _total_size(response) > int(response["ContentLength"]):
                     body.close()
-                    data: bytes = await self.call_in_thread("get_object", key, Bucket=bucket, Key=obj)
+                    response = await self.call_in_thread("get_object", key, Bucket=bucket, Key=obj)
+                    data: bytes = response["Body"]
                 else:
                     data = await body.read()
-        return data
+        meta = {
+            "Key": obj,
+            "Size": len(data),
+            "LastModified": response.get("LastModified"),
+            "ETag": response.get("ETag"),
+        }
+        return self._entry(bucket, meta), data
 
     async def open_read(self, key: str) -> ReadSession:
         bucket, obj = self.split(key)
         response = await self.call("get_object", key, Bucket=bucket, Key=obj)
         return S3ReadSession(self, key, response)
 
-    async def put(self, key: str, data: bytes, *, exclusive: bool = False) -> None:
-        """One ``PutObject``; with ``exclusive``, refused by the server if the key exists."""
+    async def put(self, key: str, data: bytes, *, exclusive: bool = False) -> Entry:
+        """One ``PutObject``; with ``exclusive``, refused by the server if the key exists.
+
+        The entry returned has the new ETag, and the server's ``Date`` as its modification time (S3 does not
+        return ``LastModified`` from a PUT; the two agree to the second), so no HEAD is needed after a save.
+        """
         bucket, obj = self.split(key)
         condition = {"IfNoneMatch": "*"} if exclusive else {}
         call = self.call_in_thread if len(data) > THREAD_TRANSFER else self.call
         try:
-            await call("put_object", key, Bucket=bucket, Key=obj, Body=data, **condition)
+            response = await call("put_object", key, Bucket=bucket, Key=obj, Body=data, **condition)
         except StorageError as e:
             if exclusive and cause_code(e) in ("PreconditionFailed", "ConditionalRequestConflict"):
                 raise AlreadyExists(f"{key}: already exists", key) from e
             raise
+        date = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+        modified = parsedate_to_datetime(date) if date else datetime.now(timezone.utc)
+        return self._entry(
+            bucket, {"Key": obj, "Size": len(data), "LastModified": modified, "ETag": response.get("ETag")}
+        )
 
-    async def write(self, key: str, data: bytes, *, exclusive: bool = False) -> None:
+    async def write(self, key: str, data: bytes, *, exclusive: bool = False) -> Entry:
         if exclusive and not self.capabilities.conditional_writes:
             # No server-side condition: check first (a concurrent writer can still win the race).
             try:
@@ -298,8 +336,7 @@ class S3Backend(Backend):
                 raise AlreadyExists(f"{key}: already exists", key)
         limit = min(self.options.multipart_threshold, self.capabilities.max_single_put or len(data))
         if len(data) <= limit:
-            await self.put(key, data, exclusive=exclusive and self.capabilities.conditional_writes)
-            return
+            return await self.put(key, data, exclusive=exclusive and self.capabilities.conditional_writes)
         session = await self.open_write(key)
         view = memoryview(data)
         try:
@@ -309,11 +346,12 @@ class S3Backend(Backend):
             await session.abort()
             raise
         await session.commit()
+        return await self.info(key)
 
     async def open_write(self, key: str) -> WriteSession:
         if not self.split(key)[1]:
             raise IsAFolder(f"{key}: is a bucket, not a file", key)
-        return MultipartWriteSession(self, key, self.options.part_size, self.options.max_concurrency)
+        return MultipartWriteSession(self, key, self.options.part_size, self.options.upload_concurrency)
 
     async def create_multipart(self, key: str) -> str:
         bucket, obj = self.split(key)

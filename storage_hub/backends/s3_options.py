@@ -31,9 +31,10 @@ class S3Options:
     verify: verify TLS certificates. ``ca_bundle``: a PEM file of CAs to trust (self-signed servers).
     connect_timeout, read_timeout: seconds. max_attempts: tries per request, with backoff, on throttling,
         5xx and connection errors.
-    max_concurrency: requests in flight in one bulk operation or one multipart transfer.
-    part_size: bytes per multipart part when streaming; multipart_threshold: writes larger than this go
-        multipart with ``max_concurrency`` parts in flight.
+    max_concurrency: requests in flight in one bulk operation (folder copy, delete, multipart copy).
+    part_size: bytes per multipart part when streaming; upload_concurrency: parts in flight in one streamed
+        write (memory held is at most ``part_size * (upload_concurrency + 1)``); multipart_threshold: whole
+        writes larger than this go multipart.
     capabilities: overrides of the backend's capability flags for this server, e.g.
         ``{"conditional_writes": False}``.
     """
@@ -52,7 +53,8 @@ class S3Options:
     read_timeout: float = 60.0
     max_attempts: int = 4
     max_concurrency: int = 16
-    part_size: int = 16 * MiB
+    part_size: int = 8 * MiB
+    upload_concurrency: int = 4
     multipart_threshold: int = 256 * MiB
     capabilities: Mapping[str, Any] = field(default_factory=dict)
 
@@ -99,7 +101,12 @@ class S3Options:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
                 raise bad(name, "must be a positive number of seconds")
-        for name, low in (("max_attempts", 1), ("max_concurrency", 1), ("part_size", 5 * MiB)):
+        for name, low in (
+            ("max_attempts", 1),
+            ("max_concurrency", 1),
+            ("upload_concurrency", 1),
+            ("part_size", 5 * MiB),
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise bad(name, f"must be a whole number >= {low}")
