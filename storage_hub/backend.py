@@ -167,11 +167,16 @@ class Backend(abc.ABC):
         """The entry at ``key``, file or folder. Raises ``NotFound``."""
 
     @abc.abstractmethod
-    async def list_dir(self, key: str) -> list[Entry]:
-        """The immediate children of folder ``key``, in any order. Raises ``NotFound`` or ``NotAFolder``.
+    async def list_folder(self, key: str) -> tuple[Entry, list[Entry]]:
+        """Folder ``key`` itself and its immediate children, in any order. Raises ``NotFound`` or ``NotAFolder``.
 
-        Object stores answer with one delimiter listing per 1,000 entries and never a request per entry.
+        Object stores answer with one delimiter listing per 1,000 entries and never a request per entry; the
+        folder's own entry has a time only where the backend knows one without another request.
         """
+
+    async def list_dir(self, key: str) -> list[Entry]:
+        """The immediate children of folder ``key`` (see :meth:`list_folder`)."""
+        return (await self.list_folder(key))[1]
 
     @abc.abstractmethod
     async def find(self, key: str) -> list[Entry]:

@@ -131,6 +131,12 @@ class AsyncStore:
         return sorted((self._rel(e) for e in entries), key=lambda e: e.path)
 
     @_on_io_loop
+    async def ls_folder(self, path: str = "") -> tuple[Entry, list[Entry]]:
+        """Folder ``path`` itself and its entries sorted by name, in one listing (see :meth:`ls`)."""
+        folder, entries = await self.backend.list_folder(self.key(path))
+        return self._rel(folder), sorted((self._rel(e) for e in entries), key=lambda e: e.path)
+
+    @_on_io_loop
     async def find(self, path: str = "") -> list[Entry]:
         """Every file and explicit folder below folder ``path``, at any depth, sorted by path."""
         entries = await self.backend.find(self.key(path))

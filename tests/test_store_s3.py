@@ -50,6 +50,14 @@ class ObjectStoreSuite(StoreSuite):
         assert [(e.name, e.type) for e in store.ls("other tool")] == [("x", "directory")]
         assert store.info("other tool/x").is_dir
 
+    def test_deleted_and_moved_folders_vanish_from_listings(self, store: Store) -> None:
+        """A folder that was deleted or moved away is gone from its parent's listing at once, on every server."""
+        store.write_bytes("p/a/b/c.txt", b"1")
+        store.write_bytes("p/x/y.txt", b"2")
+        store.delete("p/a", recursive=True)
+        store.move("p/x", "p/z")
+        assert [e.name for e in store.ls("p")] == ["z"]
+
     def test_delete_and_move_leave_no_objects(self, store: Store, raw_keys) -> None:  # type: ignore[no-untyped-def]
         store.write_bytes("a/b/c.txt", b"1")
         store.mkdir("a/empty")
@@ -71,7 +79,8 @@ class ObjectStoreSuite(StoreSuite):
         backend = store.aio.backend
         backend.requests.clear()
         store.delete("bulk", recursive=True)
-        assert backend.requests["DeleteObjects"] == 2
+        # 2,000 files in two batches of 1,000, then one request for the folder keys (deepest first).
+        assert backend.requests["DeleteObjects"] == 3
         assert backend.requests["DeleteObject"] == 0
         assert backend.requests["ListObjectsV2"] <= 4
 

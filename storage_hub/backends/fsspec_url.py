@@ -160,12 +160,13 @@ class FsspecBackend(Backend):
         with translate_os_errors(key):
             return entry_from_info(await self.fs._info(key))
 
-    async def list_dir(self, key: str) -> list[Entry]:
+    async def list_folder(self, key: str) -> tuple[Entry, list[Entry]]:
         with translate_os_errors(key):
-            if key != self.root and (await self.info(key)).type == "file":
+            folder = await self.info(key) if key != self.root else Entry(key, "directory")
+            if not folder.is_dir:
                 raise NotAFolder(f"{key}: is a file, not a folder", key)
             listing = await self.fs._ls(key, detail=True)
-        return [e for e in map(entry_from_info, listing) if e.path.rstrip("/") != key.rstrip("/")]
+        return folder, [e for e in map(entry_from_info, listing) if e.path.rstrip("/") != key.rstrip("/")]
 
     async def find(self, key: str) -> list[Entry]:
         with translate_os_errors(key):

@@ -91,8 +91,11 @@ class LocalBackend(FsspecBackend):
         super().__init__(config, LocalFileSystem())
         self.root = config.location
 
-    async def list_dir(self, key: str) -> list[Entry]:
-        return [e for e in await super().list_dir(key) if not e.name.startswith(TEMP_PREFIX)]
+    async def list_folder(self, key: str) -> tuple[Entry, list[Entry]]:
+        folder, children = await super().list_folder(key)
+        if key == self.root:
+            folder = await self.info(key)  # the root is a real folder here, with real times
+        return folder, [e for e in children if not e.name.startswith(TEMP_PREFIX)]
 
     async def find(self, key: str) -> list[Entry]:
         return [e for e in await super().find(key) if not e.name.startswith(TEMP_PREFIX)]

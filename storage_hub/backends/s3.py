@@ -209,11 +209,11 @@ class S3Backend(Backend):
                 return Entry(key, "directory")
         raise NotFound(f"{key}: no such file or folder", key)
 
-    async def list_dir(self, key: str) -> list[Entry]:
+    async def list_folder(self, key: str) -> tuple[Entry, list[Entry]]:
         bucket, obj = self.split(key)
         prefix = obj + "/" if obj else ""
         entries: dict[str, Entry] = {}
-        own_marker = False
+        folder: Entry | None = None
         async for page in self._pages(key, Prefix=prefix, Delimiter="/"):
             for common in page.get("CommonPrefixes", []):
                 name = common["Prefix"][len(prefix) :].rstrip("/")
@@ -222,13 +222,13 @@ class S3Backend(Backend):
             for item in page.get("Contents", []):
                 name = item["Key"][len(prefix) :]
                 if not name:
-                    own_marker = True
+                    folder = self._entry(bucket, item).moved(key)
                 elif name.rstrip("/") and "/" not in name.rstrip("/"):
                     # A nested "sub/" marker can show up here on some servers; it is the same folder.
                     entries.setdefault(name, self._entry(bucket, item))
-        if not entries and not own_marker and obj and key != self.root and (await self.info(key)).type == "file":
+        if not entries and folder is None and obj and key != self.root and (await self.info(key)).type == "file":
             raise NotAFolder(f"{key}: is a file, not a folder", key)
-        return list(entries.values())
+        return folder or Entry(key, "directory"), list(entries.values())
 
     async def _all_objects(self, key: str) -> list[Entry]:
         """Every object under folder ``key``, its own marker included: one request per 1,000 keys."""
@@ -485,8 +485,29 @@ class S3Backend(Backend):
         return failed
 
     async def delete_folder(self, key: str) -> None:
-        keys = [e.path + "/" if e.is_dir else e.path for e in await self._all_objects(key)]
-        failed = await self.delete_files(keys)
+        """Delete every object below ``key``, then every folder key of the tree, deepest first.
+
+        Deleting the ``dir/`` key of every folder, marker or not, makes SeaweedFS drop the folder at once (it
+        otherwise lists an emptied folder for about two minutes); deleting a key that does not exist is no error
+        on S3. Files go first, in concurrent batches; the folder keys follow in their own, ordered, request
+        (or in the same one when everything fits in one batch).
+        """
+        objects = await self._all_objects(key)
+        files = [e.path for e in objects if not e.is_dir]
+        folders = {key} | {e.path for e in objects if e.is_dir}
+        for path in files:
+            parent = path.rpartition("/")[0]
+            while len(parent) > len(key) and parent not in folders:
+                folders.add(parent)
+                parent = parent.rpartition("/")[0]
+        markers = [f + "/" for f in sorted(folders, key=lambda f: (-f.count("/"), f))]
+        keys = files + markers
+        if len(keys) <= DELETE_BATCH and self.capabilities.bulk_delete:
+            failed = await self.delete_files(keys)  # one ordered request
+        else:
+            failed = await self.delete_files(files)
+            if not failed:
+                failed = await self.delete_files(markers)
         if failed:
             first = next(iter(failed.values()))
             raise PartialFailure(
