@@ -209,6 +209,14 @@ class StoreSuite:
         with pytest.raises(InvalidPath):
             store.copy("src", "src/inside")
 
+    def test_copy_file_without_checks(self, store: Store) -> None:
+        store.write_bytes("c/a.txt", b"new")
+        store.write_bytes("c/b.txt", b"old")
+        asyncio.run(store.aio.copy_file("c/a.txt", "c/b.txt"))
+        assert store.read_bytes("c/b.txt") == b"new"
+        with pytest.raises(NotFound):
+            asyncio.run(store.aio.copy_file("c/missing.txt", "c/x.txt"))
+
     def test_move_file_and_folder(self, store: Store) -> None:
         self._tree(store, "m")
         store.move("m/a.txt", "m/renamed.txt")

@@ -385,20 +385,29 @@ class S3Backend(Backend):
 
     # -- tree operations --------------------------------------------------------------------------------------
     async def copy_file(self, src: str, dst: str, size: int | None = None) -> None:
-        if size is None:
-            size = (await self.info(src)).size
-        src_bucket, src_obj = self.split(src)
-        dst_bucket, dst_obj = self.split(dst)
+        """One ``CopyObject``; above ``max_copy_size``, ``UploadPartCopy`` or a streamed copy.
+
+        With ``size`` unknown the single copy is tried first (one request for the usual small file) and the
+        size is asked only if the server refuses it as too large.
+        """
         limit = self.capabilities.max_copy_size
-        if limit is None or size <= limit:
-            await self.call(
-                "copy_object",
-                src,
-                Bucket=dst_bucket,
-                Key=dst_obj,
-                CopySource={"Bucket": src_bucket, "Key": src_obj},
-            )
-        elif self.capabilities.multipart_copy:
+        if size is None or limit is None or size <= limit:
+            src_bucket, src_obj = self.split(src)
+            dst_bucket, dst_obj = self.split(dst)
+            try:
+                await self.call(
+                    "copy_object",
+                    src,
+                    Bucket=dst_bucket,
+                    Key=dst_obj,
+                    CopySource={"Bucket": src_bucket, "Key": src_obj},
+                )
+                return
+            except StorageError as e:
+                if size is not None or cause_code(e) not in ("InvalidRequest", "EntityTooLarge"):
+                    raise
+            size = (await self.info(src)).size
+        if self.capabilities.multipart_copy:
             await self._multipart_copy(src, dst, size)
         else:
             await self._streamed_copy(src, dst)

@@ -86,7 +86,7 @@ class StoreCheckpoints(AsyncCheckpoints):
         """Copy the file server-side to a new checkpoint; prune the oldest beyond ``retention``."""
         checkpoint_id = new_checkpoint_id()
         with http_errors(path):
-            await self.store.copy(path.strip("/"), self._key(checkpoint_id, path), overwrite=True)
+            await self.store.copy_file(path.strip("/"), self._key(checkpoint_id, path))
         known = self._counts.get(path)
         if known is not None:
             self._counts[path] = known + 1
@@ -98,7 +98,7 @@ class StoreCheckpoints(AsyncCheckpoints):
         """Copy the checkpoint server-side over the file."""
         key = self._key(checkpoint_id, path)
         try:
-            await self.store.copy(key, path.strip("/"), overwrite=True)
+            await self.store.copy_file(key, path.strip("/"))
         except NotFound as e:
             raise HTTPError(404, f"Checkpoint does not exist: {path}@{checkpoint_id}") from e
 

@@ -8,6 +8,7 @@ GET, saving one PUT (plus, the first time a notebook is saved by this server, on
 from __future__ import annotations
 
 import fnmatch
+import time
 from typing import Any
 
 import nbformat
@@ -27,6 +28,9 @@ from .models import decode_content, encode_content, entry_model, hash_fields
 from .uploads import ChunkedUploads, ChunkError
 
 __all__ = ["StorageContentsManager"]
+
+#: How long a file this server has just read or written counts as existing without asking the store (seconds).
+SEEN_FILE_TTL = 30.0
 
 
 class StorageContentsManager(AsyncContentsManager):
@@ -84,6 +88,9 @@ class StorageContentsManager(AsyncContentsManager):
         self._store: AsyncStore | None = None
         self._uploads: ChunkedUploads | None = None
         self._checkpointed: set[str] = set()
+        # Files this server has just read or written, with when: jupyter_server's PUT handler asks file_exists
+        # before every save only to choose 200 or 201, and that must not cost a HEAD per save.
+        self._seen_files: dict[str, float] = {}
         if self.check_on_start:
             self.check_store()
 
@@ -115,7 +122,10 @@ class StorageContentsManager(AsyncContentsManager):
             failure = str(e)
         else:
             failed = [c for c in checks if not c.ok]
-            failure = f"{failed[0].detail} -> {failed[0].fix or 'see storage-hub doctor'}" if failed else ""
+            first = failed[0] if failed else None
+            failure = "" if first is None else first.detail
+            if first is not None and first.fix and first.fix not in first.detail:
+                failure += f"; {first.fix}"
         if failure:
             self.log.critical("storage-hub cannot use the store %s: %s", self.store_url, failure)
             raise SystemExit(1)
@@ -167,8 +177,22 @@ class StorageContentsManager(AsyncContentsManager):
 
     async def file_exists(self, path: str) -> bool:
         path = self._path(path)
+        seen = self._seen_files.get(path)
+        if seen is not None and time.monotonic() - seen < SEEN_FILE_TTL:
+            return True
         entry = await self._info(path)
         return entry is not None and not entry.is_dir
+
+    def _seen(self, path: str) -> None:
+        self._seen_files[path] = time.monotonic()
+        if len(self._seen_files) > 10_000:
+            self._seen_files.clear()
+
+    def _forget(self, path: str) -> None:
+        """Drop what this server remembers about ``path`` and everything below it."""
+        for known in [p for p in self._seen_files if paths.is_within(p, path)]:
+            del self._seen_files[known]
+        self._checkpointed = {p for p in self._checkpointed if not paths.is_within(p, path)}
 
     async def exists(self, path: str) -> bool:
         return await self._info(self._path(path)) is not None
@@ -213,6 +237,8 @@ class StorageContentsManager(AsyncContentsManager):
             return await self._dir_model(path, content)
         if kind == "directory":
             raise HTTPError(400, f"{path} is not a directory", reason="bad type")
+        if data is not None:
+            self._seen(path)
         if kind == "notebook" or (kind is None and path.endswith(".ipynb")):
             return self._notebook_model(entry, data if content else None, data if require_hash else None)
         return self._file_model(entry, data if content else None, fmt, data if require_hash else None)
@@ -296,6 +322,8 @@ class StorageContentsManager(AsyncContentsManager):
                 raise HTTPError(400, f"Unhandled contents type: {kind}")
         if validation_message:
             saved["message"] = validation_message
+        if kind != "directory":
+            self._seen(path)
         self.run_post_save_hooks(model=saved, os_path=f"{self.store.url}{path}")
         self.emit(data={"action": "save", "path": path})
         return saved
@@ -344,6 +372,7 @@ class StorageContentsManager(AsyncContentsManager):
         if not path:
             raise HTTPError(400, "Can't delete root")
         self._refuse_hidden(path, 400, "delete")
+        self._forget(path)
         with http_errors(path):
             entry = await self.store.info(path)
             if not entry.is_dir:
@@ -366,8 +395,8 @@ class StorageContentsManager(AsyncContentsManager):
         with http_errors(old_path):
             if await self._info(new_path) is not None:
                 raise HTTPError(409, f"File already exists: {new_path}")
+            self._forget(old_path)
             await self.store.move(old_path, new_path)
-        self._checkpointed.discard(old_path)
 
     async def copy(self, from_path: str, to_path: str | None = None) -> dict[str, Any]:
         """Copy a file or a whole folder server-side; a folder as destination gets ``name-Copy1.ext``."""
