@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Run the benchmarks against a SeaweedFS that this script starts (and stops) on 127.0.0.1.
+# Run a benchmark against a SeaweedFS that this script starts (and stops) on 127.0.0.1.
 #
-#   bash scripts/bench.sh [store_bench.py options...]     e.g. --size-mib 64 --repeat 3
+#   bash scripts/bench.sh [store|contents] [benchmark options...]
+#
+#   store     benchmarks/store_bench.py: listing, 256 MiB write and read, beside raw s3fs and boto3 (default)
+#   contents  benchmarks/contents_bench.py: the Jupyter REST API beside s3contents, jupyter-fs and local disk
+#             (installs the two anchors in their own venvs under .state/bench-venvs/ on first use)
 #
 # Set SEAWEEDFS_S3_PORT to use another port than 8333.
 set -euo pipefail
@@ -15,4 +19,8 @@ trap 'bash scripts/seaweedfs.sh stop "$STATE" >/dev/null 2>&1 || true; rm -rf "$
 bash scripts/seaweedfs.sh start "$STATE"
 # shellcheck disable=SC1091
 . "$STATE/env"
-python benchmarks/store_bench.py "$@"
+case "${1:-store}" in
+    store | contents) name=${1:-store}; shift || true ;;
+    *) name=store ;;
+esac
+python "benchmarks/${name}_bench.py" "$@"

@@ -166,6 +166,15 @@ class Backend(abc.ABC):
     async def info(self, key: str) -> Entry:
         """The entry at ``key``, file or folder. Raises ``NotFound``."""
 
+    async def is_file(self, key: str) -> bool:
+        """Whether a file exists at ``key``; backends answer it more cheaply than :meth:`info` where they can."""
+        from .errors import NotFound
+
+        try:
+            return not (await self.info(key)).is_dir
+        except NotFound:
+            return False
+
     @abc.abstractmethod
     async def list_folder(self, key: str) -> tuple[Entry, list[Entry]]:
         """Folder ``key`` itself and its immediate children, in any order. Raises ``NotFound`` or ``NotAFolder``.

@@ -125,6 +125,11 @@ class AsyncStore:
         return True
 
     @_on_io_loop
+    async def is_file(self, path: str) -> bool:
+        """Whether a file exists at ``path`` (one HEAD on S3, where :meth:`exists` may also list)."""
+        return await self.backend.is_file(self.key(path))
+
+    @_on_io_loop
     async def ls(self, path: str = "") -> list[Entry]:
         """The entries of folder ``path``, sorted by name. Raises ``NotFound`` or ``NotAFolder``."""
         entries = await self.backend.list_dir(self.key(path))

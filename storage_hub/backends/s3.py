@@ -209,6 +209,16 @@ class S3Backend(Backend):
                 return Entry(key, "directory")
         raise NotFound(f"{key}: no such file or folder", key)
 
+    async def is_file(self, key: str) -> bool:
+        bucket, obj = self.split(key)
+        if not obj:
+            return False
+        try:
+            await self.call("head_object", key, Bucket=bucket, Key=obj)
+        except NotFound:
+            return False
+        return True
+
     async def list_folder(self, key: str) -> tuple[Entry, list[Entry]]:
         bucket, obj = self.split(key)
         prefix = obj + "/" if obj else ""
@@ -360,7 +370,8 @@ class S3Backend(Backend):
 
     async def upload_part(self, key: str, upload_id: str, number: int, data: bytes) -> str:
         bucket, obj = self.split(key)
-        response = await self.call(
+        # In a worker thread: signing hashes each part, and the thread keeps that off the event loop.
+        response = await self.call_in_thread(
             "upload_part", key, Bucket=bucket, Key=obj, UploadId=upload_id, PartNumber=number, Body=data
         )
         return str(response["ETag"])

@@ -54,7 +54,7 @@ class S3Options:
     max_attempts: int = 4
     max_concurrency: int = 16
     part_size: int = 8 * MiB
-    upload_concurrency: int = 4
+    upload_concurrency: int = 3
     multipart_threshold: int = 256 * MiB
     capabilities: Mapping[str, Any] = field(default_factory=dict)
 

@@ -180,8 +180,10 @@ class StorageContentsManager(AsyncContentsManager):
         seen = self._seen_files.get(path)
         if seen is not None and time.monotonic() - seen < SEEN_FILE_TTL:
             return True
-        entry = await self._info(path)
-        return entry is not None and not entry.is_dir
+        if path in self.uploads:
+            return False  # a chunked upload in progress: nothing is at the path until its last chunk
+        with http_errors(path):
+            return await self.store.is_file(path)
 
     def _seen(self, path: str) -> None:
         self._seen_files[path] = time.monotonic()
@@ -329,11 +331,13 @@ class StorageContentsManager(AsyncContentsManager):
         return saved
 
     async def _save_notebook(self, model: dict[str, Any], path: str) -> tuple[dict[str, Any], str | None]:
+        validation_error: dict[str, Any] = {}
         try:
             nb = nbformat.from_dict(model["content"])
             self.check_and_sign(nb, path)
-            data = nbformat.writes(nb, version=nbformat.NO_CONVERT).encode("utf-8")
-        except Exception as e:
+            text = nbformat.writes(nb, version=nbformat.NO_CONVERT, capture_validation_error=validation_error)
+            data = text.encode("utf-8")
+        except Exception as e:  # any failure here is the user's malformed notebook
             raise HTTPError(400, f"Unexpected error while saving file: {path} {e}") from e
         entry = await self.store.write_bytes(path, data)
         if path not in self._checkpointed:
@@ -343,7 +347,7 @@ class StorageContentsManager(AsyncContentsManager):
             self._checkpointed.add(path)
         saved = {**entry_model(entry, "notebook"), **hash_fields(data)}
         check = {"content": model["content"], "type": "notebook"}
-        self.validate_notebook_model(check)
+        self.validate_notebook_model(check, validation_error)  # reports what writes() found; no second pass
         return saved, check.get("message")
 
     async def _save_chunk(self, model: dict[str, Any], path: str, chunk: int) -> dict[str, Any]:
@@ -392,11 +396,9 @@ class StorageContentsManager(AsyncContentsManager):
             raise HTTPError(400, "Cannot rename the root directory")
         self._refuse_hidden(old_path, 400, "rename")
         self._refuse_hidden(new_path, 400, "rename")
-        with http_errors(old_path):
-            if await self._info(new_path) is not None:
-                raise HTTPError(409, f"File already exists: {new_path}")
+        with http_errors(new_path):
             self._forget(old_path)
-            await self.store.move(old_path, new_path)
+            await self.store.move(old_path, new_path)  # refuses an existing new_path: 409
 
     async def copy(self, from_path: str, to_path: str | None = None) -> dict[str, Any]:
         """Copy a file or a whole folder server-side; a folder as destination gets ``name-Copy1.ext``."""
