@@ -371,15 +371,17 @@ class AsyncStore:
             raise InvalidPath("cannot copy or move the store root itself", src)
         if not dst:
             raise InvalidPath("the destination cannot be the store root itself", dst)
-        if paths.is_within(dst, src):
-            raise InvalidPath(f"cannot copy or move {src!r} into itself ({dst!r})", dst)
         info = await self.info(src)
         try:
             existing = await self.backend.info(self.key(dst))
         except NotFound:
-            return info, False
-        if not overwrite:
+            existing = None
+        if existing is not None and not overwrite:
             raise AlreadyExists(f"{dst!r} already exists", dst)
+        if paths.is_within(dst, src):
+            raise InvalidPath(f"cannot copy or move {src!r} into itself ({dst!r})", dst)
+        if existing is None:
+            return info, False
         if existing.is_dir != info.is_dir:
             kind = "folder" if existing.is_dir else "file"
             raise AlreadyExists(f"{dst!r} exists and is a {kind}", dst)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import socketserver
 import threading
@@ -35,10 +36,8 @@ class _Relay(socketserver.BaseRequestHandler):
             pass
         finally:
             for s in (source, target):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
 class _Server(socketserver.ThreadingTCPServer):
@@ -76,10 +75,8 @@ class TcpProxy:
         server.shutdown()
         server.server_close()
         for s in list(server.live):
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def __enter__(self) -> TcpProxy:
         self.start()

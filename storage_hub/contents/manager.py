@@ -8,13 +8,15 @@ GET, saving one PUT (plus, the first time a notebook is saved by this server, on
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import time
+from datetime import datetime, timezone
 from typing import Any
 
 import nbformat
 from jupyter_server.services.contents.manager import AsyncContentsManager, copy_pat
 from tornado.web import HTTPError
-from traitlets import Bool, Dict, Float, Unicode, default, observe
+from traitlets import Bool, Dict, Enum, Float, Int, Unicode, default, observe
 
 from .. import paths
 from ..backend import Entry
@@ -24,8 +26,8 @@ from ..store import AsyncStore, Store
 from .checkpoints import StoreCheckpoints
 from .files import StoreFilesHandler
 from .http_errors import http_errors
-from .models import decode_content, encode_content, entry_model, hash_fields
-from .uploads import ChunkedUploads, ChunkError
+from .models import FORMAT_ERROR, decode_content, encode_content, entry_model, hash_fields
+from .uploads import ChunkedUploads, UploadExpired
 
 __all__ = ["StorageContentsManager"]
 
@@ -59,6 +61,13 @@ class StorageContentsManager(AsyncContentsManager):
         config=True,
         help="Seconds after which a chunked upload that stopped sending chunks is aborted.",
     )
+    hash_algorithm = Enum(
+        sorted(hashlib.algorithms_available),
+        default_value="sha256",
+        config=True,
+        help="Hash algorithm of the file content in models (hashlib's names).",
+    )
+    max_copy_folder_size_mb = Int(500, config=True, help="The largest folder that can be copied, in MB.")
     always_delete_dir = Bool(
         True,
         config=True,
@@ -268,7 +277,7 @@ class StorageContentsManager(AsyncContentsManager):
                 "text/plain" if model["format"] == "text" else "application/octet-stream"
             )
         if hashed is not None:
-            model.update(hash_fields(hashed))
+            model.update(hash_fields(hashed, self.hash_algorithm))
         return model
 
     def _notebook_model(self, entry: Entry, data: bytes | None, hashed: bytes | None) -> dict[str, Any]:
@@ -284,7 +293,7 @@ class StorageContentsManager(AsyncContentsManager):
             model["format"] = "json"
             self.validate_notebook_model(model, validation_error)
         if hashed is not None:
-            model.update(hash_fields(hashed))
+            model.update(hash_fields(hashed, self.hash_algorithm))
         return model
 
     # -- save -------------------------------------------------------------------------------------------------------
@@ -307,12 +316,9 @@ class StorageContentsManager(AsyncContentsManager):
             if kind == "notebook":
                 saved, validation_message = await self._save_notebook(model, path)
             elif kind == "file":
-                try:
-                    data = encode_content(model["content"], model.get("format"))
-                except ValueError as e:
-                    raise HTTPError(400, f"Encoding error saving {path}: {e}") from e
+                data = self._encode(model["content"], model.get("format"), path)
                 entry = await self.store.write_bytes(path, data)
-                saved = {**entry_model(entry, "file"), **hash_fields(data)}
+                saved = {**entry_model(entry, "file"), **hash_fields(data, self.hash_algorithm)}
             elif kind == "directory":
                 existing = await self._info(path)
                 if existing is not None and not existing.is_dir:
@@ -330,42 +336,68 @@ class StorageContentsManager(AsyncContentsManager):
         self.emit(data={"action": "save", "path": path})
         return saved
 
+    @staticmethod
+    def _encode(content: Any, fmt: str | None, path: str) -> bytes:
+        if fmt not in ("text", "base64"):
+            raise HTTPError(400, FORMAT_ERROR)
+        try:
+            return encode_content(content, fmt)
+        except ValueError as e:
+            raise HTTPError(400, f"Encoding error saving {path}: {e}") from e
+
     async def _save_notebook(self, model: dict[str, Any], path: str) -> tuple[dict[str, Any], str | None]:
         validation_error: dict[str, Any] = {}
         try:
             nb = nbformat.from_dict(model["content"])
-            self.check_and_sign(nb, path)
+        except Exception as e:  # the user's malformed notebook
+            raise HTTPError(400, f"Invalid notebook content for {path}: {e}") from e
+        try:
             text = nbformat.writes(nb, version=nbformat.NO_CONVERT, capture_validation_error=validation_error)
-            data = text.encode("utf-8")
-        except Exception as e:  # any failure here is the user's malformed notebook
-            raise HTTPError(400, f"Unexpected error while saving file: {path} {e}") from e
+        except Exception as e:  # the user's malformed notebook: nothing was written
+            raise HTTPError(400, f"Invalid notebook content for {path}: {e!r}") from e
+        try:
+            self.check_and_sign(nb, path)  # signatures live in the notary's database, not in the notebook
+        except HTTPError:
+            raise
+        except (AttributeError, KeyError, TypeError) as e:  # a notebook without the structure signing reads
+            raise HTTPError(400, f"Invalid notebook content for {path}: {e!r}") from e
+        except Exception as e:  # the server's own signature store failed: not the user's fault
+            self.log.error("Error while saving file: %s %s", path, e)
+            raise HTTPError(500, f"Unexpected error while saving file: {path} {e}") from e
+        data = text.encode("utf-8")
         entry = await self.store.write_bytes(path, data)
         if path not in self._checkpointed:
             # One checkpoint should always exist for notebooks (as jupyter_server does); listed once per path.
             if not await self.checkpoints.list_checkpoints(path):
                 await self.create_checkpoint(path)
             self._checkpointed.add(path)
-        saved = {**entry_model(entry, "notebook"), **hash_fields(data)}
+        saved = {**entry_model(entry, "notebook"), **hash_fields(data, self.hash_algorithm)}
         check = {"content": model["content"], "type": "notebook"}
         self.validate_notebook_model(check, validation_error)  # reports what writes() found; no second pass
         return saved, check.get("message")
 
     async def _save_chunk(self, model: dict[str, Any], path: str, chunk: int) -> dict[str, Any]:
-        if model.get("type") != "file" or model.get("format") != "base64":
-            raise HTTPError(400, "Chunked uploads must be files with base64 content")
+        """One chunk of a large upload, with jupyter_server's LargeFileManager checks and messages."""
+        if chunk == 1:
+            self.run_pre_save_hooks(model=model, path=path)
+        if "type" not in model:
+            raise HTTPError(400, "No file type provided")
+        if model["type"] != "file":
+            raise HTTPError(400, f'File type "{model["type"]}" is not supported for large file transfer')
+        if "content" not in model:
+            raise HTTPError(400, "No file content provided")
         self._refuse_hidden(path, 400, "create")
-        try:
-            data = encode_content(model.get("content", ""), "base64")
-        except ValueError as e:
-            raise HTTPError(400, f"Encoding error saving {path}: {e}") from e
+        data = self._encode(model["content"], model.get("format"), path)
         with http_errors(path):
             try:
-                complete = await self.uploads.receive(path, chunk, data)
-            except ChunkError as e:
+                size = await self.uploads.receive(path, chunk, data)
+            except UploadExpired as e:
                 raise HTTPError(400, str(e)) from e
-            if not complete:
-                return {**entry_model(Entry(path, "file", size=0), "file"), "chunk": chunk}
+            if chunk != -1:
+                # Nothing is at the path yet: the model says what has arrived so far.
+                return entry_model(Entry(path, "file", size=size, last_modified=datetime.now(timezone.utc)), "file")
             saved = entry_model(await self.store.info(path), "file")
+        self._seen(path)
         self.run_post_save_hooks(model=saved, os_path=f"{self.store.url}{path}")
         self.emit(data={"action": "save", "path": path})
         return saved
@@ -401,7 +433,12 @@ class StorageContentsManager(AsyncContentsManager):
             await self.store.move(old_path, new_path)  # refuses an existing new_path: 409
 
     async def copy(self, from_path: str, to_path: str | None = None) -> dict[str, Any]:
-        """Copy a file or a whole folder server-side; a folder as destination gets ``name-Copy1.ext``."""
+        """Copy a file or a whole folder server-side, with jupyter_server's naming.
+
+        A file copied into a folder becomes ``name-Copy1.ext`` there if ``name.ext`` is taken; a file copied to
+        a path that is not a folder is written at that path. A folder always goes into ``to_path`` (default: its
+        own parent) under its own name, ``name-Copy1`` if taken, and may not exceed ``max_copy_folder_size_mb``.
+        """
         path = self._path(from_path)
         from_dir, from_name = paths.parent(path), paths.basename(path)
         self._refuse_hidden(path, 404, "copy")
@@ -409,9 +446,14 @@ class StorageContentsManager(AsyncContentsManager):
         if source is None:
             raise HTTPError(404, f"No such file or directory: {path}")
         target = from_dir if to_path is None else self._path(to_path)
-        if await self.dir_exists(target):
-            name = await self.increment_filename(copy_pat.sub(".", from_name), target, insert="-Copy")
+        name = copy_pat.sub(".", from_name)
+        if source.is_dir:
+            await self._check_folder_size(path)
+            if await self.dir_exists(target):
+                name = await self.increment_filename(name, target, insert="-Copy")
             target = paths.join(target, name)
+        elif await self.dir_exists(target):
+            target = paths.join(target, await self.increment_filename(name, target, insert="-Copy"))
         elif to_path is None:
             raise HTTPError(404, f"No such directory: {target}")
         elif paths.parent(target) and not await self.dir_exists(paths.parent(target)):
@@ -422,6 +464,15 @@ class StorageContentsManager(AsyncContentsManager):
         model = await self.get(target, content=False)
         self.emit(data={"action": "copy", "path": target, "source_path": from_path})
         return model
+
+    async def _check_folder_size(self, path: str) -> None:
+        with http_errors(path):
+            size = sum(e.size for e in await self.store.find(path) if not e.is_dir)
+        limit = self.max_copy_folder_size_mb * 1024 * 1024
+        if size > limit:
+            raise HTTPError(
+                400, f"Can't copy folders larger than {self.max_copy_folder_size_mb}MB, {path!r} is {size} bytes"
+            )
 
     async def get_kernel_path(self, path: str, model: Any = None) -> str:
         """Kernels start in the notebook's folder when it exists on local disk, else in the server's root."""

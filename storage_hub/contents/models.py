@@ -10,7 +10,7 @@ from typing import Any
 
 from ..backend import Entry
 
-__all__ = ["EPOCH", "decode_content", "encode_content", "entry_model", "hash_fields", "kind_of"]
+__all__ = ["EPOCH", "FORMAT_ERROR", "decode_content", "encode_content", "entry_model", "hash_fields", "kind_of"]
 
 #: The time shown for a folder whose time the store does not know (a key prefix on an object store).
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -43,9 +43,9 @@ def entry_model(entry: Entry, kind: str | None = None) -> dict[str, Any]:
     }
 
 
-def hash_fields(data: bytes) -> dict[str, str]:
-    """``hash`` and ``hash_algorithm`` of the content, as jupyter_server computes them (sha256)."""
-    return {"hash": hashlib.sha256(data).hexdigest(), "hash_algorithm": "sha256"}
+def hash_fields(data: bytes, algorithm: str = "sha256") -> dict[str, str]:
+    """``hash`` and ``hash_algorithm`` of the content, as jupyter_server computes them."""
+    return {"hash": hashlib.new(algorithm, data).hexdigest(), "hash_algorithm": algorithm}
 
 
 def decode_content(data: bytes, fmt: str | None) -> tuple[str, str]:
@@ -65,13 +65,16 @@ def decode_content(data: bytes, fmt: str | None) -> tuple[str, str]:
     return base64.b64encode(data).decode("ascii"), "base64"
 
 
+FORMAT_ERROR = "Must specify format of file contents as 'text' or 'base64'"
+
+
 def encode_content(content: Any, fmt: str | None) -> bytes:
     """The bytes of a file model's content.
 
     Raises
     ------
     ValueError
-        If the format is neither ``text`` nor ``base64`` or the content does not encode.
+        If the format is neither ``text`` nor ``base64`` (message: ``FORMAT_ERROR``) or the content does not encode.
     """
     if fmt == "text":
         if not isinstance(content, str):
@@ -84,4 +87,4 @@ def encode_content(content: Any, fmt: str | None) -> bytes:
             return base64.b64decode(content.encode("ascii"), validate=False)
         except (ValueError, UnicodeEncodeError) as e:
             raise ValueError(f"content is not valid base64: {e}") from e
-    raise ValueError("Must specify format of file contents as 'text' or 'base64'")
+    raise ValueError(FORMAT_ERROR)

@@ -10,63 +10,84 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from ..errors import NotFound
 from ..store import AsyncStore, AsyncWriter
 
-__all__ = ["ChunkError", "ChunkedUploads"]
+__all__ = ["ChunkedUploads", "UploadExpired"]
 
 
-class ChunkError(ValueError):
-    """A chunk arrived that does not continue an upload in progress."""
+class UploadExpired(ValueError):
+    """A chunk arrived for an upload that was aborted for being idle too long."""
 
 
 @dataclass
 class _Upload:
     writer: AsyncWriter
-    next_chunk: int = 2
+    size: int = 0
     timer: asyncio.TimerHandle | None = field(default=None, repr=False)
 
 
 class ChunkedUploads:
-    """The uploads in progress of one contents manager, by path."""
+    """The uploads in progress of one contents manager, by path.
+
+    As jupyter_server's LargeFileManager: chunk 1 starts the file over, every other chunk appends, and ``-1`` is
+    the last. Unlike it, the file is replaced only when the last chunk arrives, in one step; a chunk that
+    continues a file with no upload in progress here appends to the file's current content.
+    """
 
     def __init__(self, store: AsyncStore, timeout: float) -> None:
         self._store = store
         self.timeout = timeout
         self._uploads: dict[str, _Upload] = {}
+        self._expired: set[str] = set()
 
     def __contains__(self, path: str) -> bool:
         return path in self._uploads
 
-    async def receive(self, path: str, chunk: int, data: bytes) -> bool:
-        """Add chunk number ``chunk`` (``-1`` for the last) of ``path``; returns whether the file is complete.
+    async def receive(self, path: str, chunk: int, data: bytes) -> int:
+        """Add chunk ``chunk`` (``-1`` for the last) of ``path``; returns the bytes received so far.
 
-        Raises
-        ------
-        ChunkError
-            For a chunk out of order, or a continuation with no upload in progress.
+        After the last chunk the file is in the store; before it, nothing at ``path`` has changed.
         """
-        if chunk == 1:
-            await self.abort(path)
-            self._uploads[path] = _Upload(await self._store.open_write(path))
         upload = self._uploads.get(path)
-        if upload is None:
-            raise ChunkError(f"no upload in progress for {path} (chunk {chunk} arrived first)")
-        if chunk not in (upload.next_chunk, -1) and chunk != 1:
+        if chunk == 1:
+            self._expired.discard(path)
+        elif path in self._expired:
+            # Appending to what is there would make a file of the late chunks alone.
+            self._expired.discard(path)
+            raise UploadExpired(
+                f"the upload of {path} was aborted after {self.timeout:g} s without a chunk; start it again"
+            )
+        if chunk == 1 or upload is None:
             await self.abort(path)
-            raise ChunkError(f"chunk {chunk} of {path} arrived out of order (expected {upload.next_chunk})")
+            upload = self._uploads[path] = _Upload(await self._store.open_write(path))
+            if chunk != 1:
+                await self._append_current(path, upload)
         try:
             await upload.writer.write(data)
+            upload.size += len(data)
             if chunk == -1:
                 del self._uploads[path]
                 self._cancel_timer(upload)
                 await upload.writer.commit()
-                return True
+                return upload.size
         except BaseException:
             await self.abort(path)
             raise
-        upload.next_chunk = chunk + 1
         self._arm_timer(path, upload)
-        return False
+        return upload.size
+
+    async def _append_current(self, path: str, upload: _Upload) -> None:
+        try:
+            reader = await self._store.open_read(path)
+        except NotFound:
+            return
+        try:
+            while block := await reader.read(8 * 2**20):
+                await upload.writer.write(block)
+                upload.size += len(block)
+        finally:
+            await reader.close()
 
     def _arm_timer(self, path: str, upload: _Upload) -> None:
         self._cancel_timer(upload)
@@ -82,6 +103,7 @@ class ChunkedUploads:
     async def _expire(self, path: str, upload: _Upload) -> None:
         if self._uploads.get(path) is upload:
             await self.abort(path)
+            self._expired.add(path)
 
     async def abort(self, path: str) -> None:
         """Drop the upload in progress for ``path``, if any; nothing is left at the path or on the server."""
