@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import threading
 import urllib.parse
 from collections import Counter
@@ -22,6 +23,7 @@ from email.utils import parsedate_to_datetime
 from types import MappingProxyType
 from typing import Any, ClassVar
 
+import aiobotocore.session
 import botocore.session
 import s3fs
 
@@ -49,6 +51,22 @@ GiB = 2**30
 THREAD_TRANSFER = 8 * 2**20
 DELETE_BATCH = 1000
 MAX_CLOCK_SKEW = 900.0
+
+
+_session_lock = threading.Lock()
+
+
+@functools.cache
+def _aio_session(profile: str | None) -> Any:
+    """One aiobotocore session per profile for the whole process: each session loads botocore's S3 model
+    (about 10 MB), so a session per store would cost that per store."""
+    return aiobotocore.session.AioSession(profile=profile)
+
+
+@functools.cache
+def _blocking_session(profile: str | None) -> Any:
+    """The same for botocore's blocking clients (create clients from it under ``_session_lock``)."""
+    return botocore.session.Session(profile=profile)
 
 
 class S3Backend(Backend):
@@ -82,7 +100,10 @@ class S3Backend(Backend):
         self.max_concurrency = self.options.max_concurrency
         super().__init__(config)
         self.fs = s3fs.S3FileSystem(
-            use_listings_cache=False, skip_instance_cache=True, **self.options.storage_options()
+            use_listings_cache=False,
+            skip_instance_cache=True,
+            session=_aio_session(self.options.profile),
+            **self.options.storage_options(),
         )
         self.requests: Counter[str] = Counter()
         self._requests_lock = threading.Lock()
@@ -134,8 +155,8 @@ class S3Backend(Backend):
         """botocore's blocking client with the same options and credential chain, for large transfers in threads."""
         with self._blocking_lock:
             if self._blocking is None:
-                session = botocore.session.Session(profile=self.options.profile)
-                client = session.create_client("s3", **self.options.client_kwargs())
+                with _session_lock:
+                    client = _blocking_session(self.options.profile).create_client("s3", **self.options.client_kwargs())
                 client.meta.events.register("before-call.s3", self._count)
                 self._blocking = client
             return self._blocking

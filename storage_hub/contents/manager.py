@@ -162,10 +162,10 @@ class StorageContentsManager(AsyncContentsManager):
         return str(getattr(self.checkpoints, "checkpoint_dir", ""))
 
     def _listed(self, name: str) -> bool:
-        if name == self._checkpoint_dir:
+        """As jupyter_server: ``hide_globs`` always apply, dot-names only unless ``allow_hidden``."""
+        if name == self._checkpoint_dir or any(fnmatch.fnmatch(name, glob) for glob in self.hide_globs):
             return False
-        hidden = name.startswith(".") or any(fnmatch.fnmatch(name, glob) for glob in self.hide_globs)
-        return self.allow_hidden or not hidden
+        return self.allow_hidden or not name.startswith(".")
 
     def _refuse_hidden(self, path: str, status: int, action: str) -> None:
         if not self.allow_hidden and self._is_hidden(path):
