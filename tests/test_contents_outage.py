@@ -58,6 +58,7 @@ def test_store_stopped_mid_session_loses_nothing(s3_server: S3Server) -> None:
 def test_unusable_store_stops_the_server_with_one_line(
     s3_server: S3Server, caplog: pytest.LogCaptureFixture, options: dict[str, str], expected: str
 ) -> None:
+    options = dict(options)  # the parameter is shared by the runs on each server: don't change it
     bucket = options.pop("bucket", TEST_BUCKET)
     store_options = {**s3_server.options(), **options}
     with pytest.raises(SystemExit) as info:

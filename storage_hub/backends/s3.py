@@ -24,6 +24,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 import aiobotocore.session
+import botocore.loaders
 import botocore.session
 import s3fs
 
@@ -53,20 +54,23 @@ DELETE_BATCH = 1000
 MAX_CLOCK_SKEW = 900.0
 
 
-_session_lock = threading.Lock()
-
-
 @functools.cache
+def _shared_loader() -> Any:
+    """One botocore data loader for the process: every session would otherwise load and keep its own copy of
+    botocore's S3 model (about 10 MB per store). Sessions stay per store, so each resolves its own credentials."""
+    return botocore.loaders.create_loader()
+
+
 def _aio_session(profile: str | None) -> Any:
-    """One aiobotocore session per profile for the whole process: each session loads botocore's S3 model
-    (about 10 MB), so a session per store would cost that per store."""
-    return aiobotocore.session.AioSession(profile=profile)
+    session = aiobotocore.session.AioSession(profile=profile)
+    session.register_component("data_loader", _shared_loader())
+    return session
 
 
-@functools.cache
 def _blocking_session(profile: str | None) -> Any:
-    """The same for botocore's blocking clients (create clients from it under ``_session_lock``)."""
-    return botocore.session.Session(profile=profile)
+    session = botocore.session.Session(profile=profile)
+    session.register_component("data_loader", _shared_loader())
+    return session
 
 
 class S3Backend(Backend):
@@ -155,8 +159,7 @@ class S3Backend(Backend):
         """botocore's blocking client with the same options and credential chain, for large transfers in threads."""
         with self._blocking_lock:
             if self._blocking is None:
-                with _session_lock:
-                    client = _blocking_session(self.options.profile).create_client("s3", **self.options.client_kwargs())
+                client = _blocking_session(self.options.profile).create_client("s3", **self.options.client_kwargs())
                 client.meta.events.register("before-call.s3", self._count)
                 self._blocking = client
             return self._blocking
@@ -191,7 +194,8 @@ class S3Backend(Backend):
         name = str(obj["Key"])
         modified = obj.get("LastModified")
         if isinstance(modified, datetime):
-            modified = modified.astimezone(timezone.utc)
+            # Whole seconds, as HTTP dates carry them: some servers (Ceph) list milliseconds that HEAD drops.
+            modified = modified.astimezone(timezone.utc).replace(microsecond=0)
         if name.endswith("/"):
             return Entry(f"{bucket}/{name.rstrip('/')}", "directory", last_modified=modified)
         etag = obj.get("ETag")
