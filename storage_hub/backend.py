@@ -1,7 +1,7 @@
 """The contract every backend meets.
 
 A backend turns a :class:`~storage_hub.config.StoreConfig` into I/O on one storage target. It works on *keys*
-(``bucket/prefix/a.txt``, ``/home/me/work/a.txt``), never on user paths: :mod:`storage_hub.store` validates paths
+(``bucket/prefix/a.txt``, ``/home/me/notebooks/a.txt``), never on user paths: :mod:`storage_hub.store` validates paths
 and maps them onto keys before any backend method is called. Every method raises the typed errors of
 :mod:`storage_hub.errors`; each backend translates its SDK's errors in one table.
 

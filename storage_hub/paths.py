@@ -2,7 +2,7 @@
 
 A *path* is what users and Jupyter give: relative to the store root, ``/``-separated, ``""`` for the root.
 A *key* is what a backend addresses: the store's root followed by the path (``bucket/prefix/a/b.txt`` on S3,
-``/home/me/work/a/b.txt`` on local disk). This module is the one place that maps one onto the other and refuses
+``/home/me/notebooks/a/b.txt`` on local disk). This module is the one place that maps one onto the other and refuses
 paths that would escape the root. Names are kept exactly as given: no Unicode normalisation, no replacement of
 spaces or punctuation.
 """
