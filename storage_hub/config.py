@@ -41,6 +41,7 @@ __all__ = [
     "ENV_STORES_FILE",
     "ENV_STORE_OPTIONS",
     "StoreConfig",
+    "env_options",
     "load_named_stores",
     "redact",
     "resolve",
@@ -219,8 +220,7 @@ def resolve(target: str | Mapping[str, Any] | StoreConfig | None = None, **optio
                 f"no store given: pass a URL such as 's3://bucket/prefix/', set {ENV_STORE}, "
                 f"or define a store in {stores_file()}"
             )
-        env_options = _env_options()
-        given = {**env_options, **given}
+        given = {**env_options(), **given}
     if not isinstance(target, str) or not target:
         raise ConfigurationError(f"store target must be a URL, a path or a store name, not {target!r}")
     if "://" not in target and "/" not in target:
@@ -230,7 +230,8 @@ def resolve(target: str | Mapping[str, Any] | StoreConfig | None = None, **optio
     return _parse_target(target, given)
 
 
-def _env_options() -> dict[str, Any]:
+def env_options() -> dict[str, Any]:
+    """The options in ``STORAGE_HUB_STORE_OPTIONS`` (a JSON object), or none."""
     raw = os.environ.get(ENV_STORE_OPTIONS)
     if not raw:
         return {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import os
 import time
 from datetime import datetime, timezone
 from typing import Any
@@ -20,6 +21,7 @@ from traitlets import Bool, Dict, Enum, Float, Int, Unicode, default, observe
 
 from .. import paths
 from ..backend import Entry
+from ..config import ENV_STORE, env_options
 from ..errors import InvalidPath, IsAFolder, NotAFolder, NotFound, StorageError
 from ..registry import open_store
 from ..store import AsyncStore, Store
@@ -44,12 +46,14 @@ class StorageContentsManager(AsyncContentsManager):
     store_url = Unicode(
         config=True,
         help="""The store: s3://bucket/prefix/, cortx://bucket/prefix/, file:///path, a plain path, any fsspec URL,
-        or a store name from the stores file. Default: the server's root_dir on local disk.""",
+        or a store name from the stores file. Default: $STORAGE_HUB_STORE if set (as `storage-hub lab` sets it),
+        else the server's root_dir on local disk.""",
     )
     store_options = Dict(
         config=True,
         help="""Backend options, e.g. {"endpoint_url": "https://10.0.0.5:443", "ca_bundle": "/etc/ca.crt"}.
-        Credentials come from the standard AWS chain unless given here; they are never written anywhere.""",
+        Credentials come from the standard AWS chain unless given here; they are never written anywhere.
+        Default: the JSON object in $STORAGE_HUB_STORE_OPTIONS when $STORAGE_HUB_STORE is set, else none.""",
     )
     check_on_start = Bool(
         True,
@@ -90,7 +94,11 @@ class StorageContentsManager(AsyncContentsManager):
 
     @default("store_url")
     def _default_store_url(self) -> str:
-        return str(self.root_dir)
+        return os.environ.get(ENV_STORE) or str(self.root_dir)
+
+    @default("store_options")
+    def _default_store_options(self) -> dict[str, Any]:
+        return env_options() if os.environ.get(ENV_STORE) else {}
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

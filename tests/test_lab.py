@@ -1,0 +1,183 @@
+"""``storage-hub lab URL`` and ``examples/jupyter_server_config.py``: JupyterLab on a store without writing a file,
+and the documented configuration file, both against the real SeaweedFS."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from jupyter_client.blocking import BlockingKernelClient
+from traitlets.config import PyFileConfigLoader
+
+from storage_hub.contents import StorageContentsManager
+
+from .conftest import TEST_BUCKET, S3Server, fresh_prefix
+from .processes import free_port, stop_session, wait_for_jupyter
+
+REPO = Path(__file__).resolve().parents[1]
+TOKEN = "lab-test-token"
+
+
+def lab_env(tmp_path: Path, server: S3Server) -> dict[str, str]:
+    env = dict(os.environ)
+    for name in ("STORAGE_HUB_STORE", "STORAGE_HUB_STORE_OPTIONS", "AWS_PROFILE"):
+        env.pop(name, None)
+    env.update(
+        AWS_ACCESS_KEY_ID=server.key,
+        AWS_SECRET_ACCESS_KEY=server.secret,
+        JUPYTER_TOKEN=TOKEN,
+        HOME=str(tmp_path / "home"),
+        JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+    )
+    return env
+
+
+def storage_hub_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "storage_hub", *args]
+
+
+@pytest.fixture
+def lab(tmp_path: Path, seaweedfs: S3Server) -> Iterator[dict[str, Any]]:
+    port = free_port()
+    prefix = fresh_prefix()
+    log = tmp_path / "lab.log"
+    url = f"s3://{TEST_BUCKET}/{prefix}/"
+    command = storage_hub_command(
+        "lab", url, "--endpoint-url", seaweedfs.endpoint, "--ip", "127.0.0.1", "--port", str(port), "--no-browser"
+    )
+    command += ["--", "--allow-root", "--ServerApp.port_retries=0"]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, env=lab_env(tmp_path, seaweedfs), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        wait_for_jupyter(process, port, TOKEN, log)
+        yield {"port": port, "prefix": prefix, "runtime": tmp_path / "runtime", "log": log}
+    finally:
+        stop_session(process)
+
+
+def api(port: int, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/{urllib.parse.quote(path)}",
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read() or b"null")
+
+
+def test_lab_serves_the_store_and_hands_it_to_kernels(lab: dict[str, Any], seaweedfs: S3Server) -> None:
+    port, prefix = lab["port"], lab["prefix"]
+    api(port, "PUT", "contents/from the browser.txt", {"type": "file", "format": "text", "content": "hello"})
+    client = seaweedfs.client()
+    body = client.get_object(Bucket=TEST_BUCKET, Key=f"{prefix}/from the browser.txt")["Body"].read()
+    assert body == b"hello"
+
+    # A kernel started by this server opens the same store with open_store() and no argument.
+    kernel = api(port, "POST", "kernels", {"name": "python3"})
+    kc = BlockingKernelClient(connection_file=str(lab["runtime"] / f"kernel-{kernel['id']}.json"))
+    kc.load_connection_file()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        printed: list[str] = []
+        code = (
+            "from storage_hub import open_store\n"
+            "store = open_store()\n"
+            "print(store.read_text('from the browser.txt'))\n"
+            "store.write_text('from the kernel.txt', 'written by the kernel')\n"
+        )
+        reply = kc.execute_interactive(
+            code,
+            timeout=60,
+            output_hook=lambda msg: printed.append(msg["content"].get("text", "")),
+        )
+        assert reply["content"]["status"] == "ok", reply["content"]
+        assert "".join(printed).strip() == "hello"
+    finally:
+        kc.stop_channels()
+        api(port, "DELETE", f"kernels/{kernel['id']}")
+    model = api(port, "GET", "contents/from the kernel.txt")
+    assert model["content"] == "written by the kernel"
+    client.close()
+
+    # The store's credentials are not on any command line of the server's process tree.
+    log = lab["log"].read_text()
+    assert seaweedfs.secret not in log
+
+
+def test_lab_on_a_store_it_cannot_use_stops_with_one_line(tmp_path: Path, seaweedfs: S3Server) -> None:
+    result = subprocess.run(
+        [
+            *storage_hub_command("lab", "s3://no-such-bucket-here/", "--endpoint-url", seaweedfs.endpoint),
+            *("--port", str(free_port()), "--no-browser", "--", "--allow-root"),
+        ],
+        env=lab_env(tmp_path, seaweedfs),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if "storage-hub cannot use the store" in line]
+    assert len(lines) == 1, result.stderr
+    assert "no-such-bucket-here" in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_lab_refuses_a_malformed_url_before_starting(tmp_path: Path, seaweedfs: S3Server) -> None:
+    result = subprocess.run(
+        storage_hub_command("lab", "s3://key:secret@bucket/"),
+        env=lab_env(tmp_path, seaweedfs),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ")
+    assert "secret" not in result.stderr.replace("secret key", "").replace("secret option", "")
+
+
+def test_the_example_jupyter_server_config_configures_a_working_manager(
+    seaweedfs: S3Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prefix = fresh_prefix()
+    loader = PyFileConfigLoader("jupyter_server_config.py", path=str(REPO / "examples"))
+    config = loader.load_config()
+    assert config.ServerApp.contents_manager_class == "storage_hub.contents.StorageContentsManager"
+    assert set(config.StorageContentsManager) <= set(StorageContentsManager.class_trait_names(config=True))
+    # The same file, pointed at the test server's bucket instead of the demo's.
+    config.StorageContentsManager.store_url = f"s3://{TEST_BUCKET}/{prefix}/"
+    config.StorageContentsManager.store_options = {
+        **config.StorageContentsManager.store_options,
+        "endpoint_url": seaweedfs.endpoint,
+    }
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", seaweedfs.key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", seaweedfs.secret)
+    manager = StorageContentsManager(config=config)  # checks the store first, as the server does
+    assert manager.checkpoints.retention == config.StoreCheckpoints.retention
+
+    async def save_and_read() -> Any:
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("configured by the example")])
+        await manager.save({"type": "notebook", "content": notebook}, "example.ipynb")
+        return await manager.get("example.ipynb")
+
+    model = asyncio.run(save_and_read())
+    assert model["content"]["cells"][0]["source"] == "configured by the example"
+    client = seaweedfs.client()
+    assert client.head_object(Bucket=TEST_BUCKET, Key=f"{prefix}/example.ipynb")["ContentLength"] > 0
+    client.close()
