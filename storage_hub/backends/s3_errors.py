@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from types import MappingProxyType
 from typing import Any
 
 from botocore.exceptions import (
@@ -37,7 +38,7 @@ from ..errors import (
     StorageError,
 )
 
-__all__ = ["Advice", "cause_code", "clock_skew_seconds", "error_code", "s3_errors", "translate"]
+__all__ = ["ERROR_CODES", "Advice", "cause_code", "clock_skew_seconds", "error_code", "s3_errors", "translate"]
 
 
 @dataclass(frozen=True)
@@ -85,48 +86,93 @@ def clock_skew_seconds(response: Mapping[str, Any]) -> float | None:
     return (server - datetime.now(timezone.utc)).total_seconds()
 
 
+def _where(advice: Advice) -> str:
+    return f"{advice.product} endpoint {advice.endpoint}"
+
+
+def _bucket(key: str) -> str:
+    return key.split("/", 1)[0]
+
+
+def _server_message(e: ClientError) -> str:
+    return str(e.response.get("Error", {}).get("Message") or error_code(e))
+
+
+def _not_found(e: ClientError, key: str, advice: Advice) -> StorageError:
+    return NotFound(f"{key}: no such file or folder", key)
+
+
+def _access_denied(e: ClientError, key: str, advice: Advice) -> StorageError:
+    return PermissionDenied(f"{key}: access denied for access key {advice.key_id!r} at {_where(advice)}", key)
+
+
+def _clock_skew(e: ClientError, key: str, advice: Advice) -> StorageError:
+    skew = clock_skew_seconds(e.response)
+    by = f"by {abs(skew):.0f} s " if skew is not None else ""
+    return AuthenticationError(
+        f"this machine's clock differs from {_where(advice)} {by}(more than the server allows): sync the clock "
+        "(NTP: chrony or systemd-timesyncd), then retry"
+    )
+
+
+def _unavailable(e: ClientError, key: str, advice: Advice) -> StorageError:
+    return BackendUnavailable(
+        f"{_where(advice)} kept failing after retries ({error_code(e)}: {_server_message(e)})", key
+    )
+
+
+#: S3 error code -> the typed error it becomes, built from the error, the key and the backend's wording.
+#: Any other code is a ``BackendUnavailable`` if the HTTP status is 5xx, else a plain ``StorageError``.
+#: The documentation's troubleshooting table is generated from this mapping.
+ERROR_CODES: Mapping[str, Callable[[ClientError, str, Advice], StorageError]] = MappingProxyType(
+    {
+        "NoSuchKey": _not_found,
+        "404": _not_found,
+        "NotFound": _not_found,
+        "NoSuchBucket": lambda e, key, advice: BucketNotFound(
+            f"bucket {_bucket(key)!r} does not exist at {_where(advice)}: create it, or fix the bucket in the "
+            "store URL",
+            key,
+        ),
+        "AccessDenied": _access_denied,
+        "403": _access_denied,
+        "SignatureDoesNotMatch": lambda e, key, advice: AuthenticationError(
+            f"{_where(advice)} rejected the request signature for access key {advice.key_id!r}: {advice.secret_hint}"
+        ),
+        "InvalidAccessKeyId": lambda e, key, advice: AuthenticationError(
+            f"access key {advice.key_id!r} is not known to {_where(advice)}: check the access key and that it "
+            "belongs to this server"
+        ),
+        "ExpiredToken": lambda e, key, advice: AuthenticationError(
+            f"the session token has expired for {_where(advice)}: renew it"
+        ),
+        "InvalidToken": lambda e, key, advice: AuthenticationError(
+            f"the session token is not valid for {_where(advice)}"
+        ),
+        "InvalidBucketName": lambda e, key, advice: ConfigurationError(
+            f"{_bucket(key)!r} is not a valid bucket name for {_where(advice)}"
+        ),
+        "NoSuchUpload": lambda e, key, advice: Conflict(f"{key}: the upload was aborted or expired on the server", key),
+        "PreconditionFailed": lambda e, key, advice: Conflict(
+            f"{key}: the object changed on the server meanwhile", key
+        ),
+        "RequestTimeTooSkewed": _clock_skew,
+        "SlowDown": _unavailable,
+        "ServiceUnavailable": _unavailable,
+        "InternalError": _unavailable,
+        "RequestTimeout": _unavailable,
+    }
+)
+
+
 def _client_error(e: ClientError, key: str, advice: Advice) -> StorageError:
     code = error_code(e)
-    bucket = key.split("/", 1)[0]
-    where = f"{advice.product} endpoint {advice.endpoint}"
-    message = e.response.get("Error", {}).get("Message") or code
-    simple: dict[str, Callable[[], StorageError]] = {
-        "NoSuchKey": lambda: NotFound(f"{key}: no such file or folder", key),
-        "404": lambda: NotFound(f"{key}: no such file or folder", key),
-        "NotFound": lambda: NotFound(f"{key}: no such file or folder", key),
-        "NoSuchBucket": lambda: BucketNotFound(
-            f"bucket {bucket!r} does not exist at {where}: create it, or fix the bucket in the store URL", key
-        ),
-        "AccessDenied": lambda: PermissionDenied(
-            f"{key}: access denied for access key {advice.key_id!r} at {where}", key
-        ),
-        "403": lambda: PermissionDenied(f"{key}: access denied for access key {advice.key_id!r} at {where}", key),
-        "SignatureDoesNotMatch": lambda: AuthenticationError(
-            f"{where} rejected the request signature for access key {advice.key_id!r}: {advice.secret_hint}"
-        ),
-        "InvalidAccessKeyId": lambda: AuthenticationError(
-            f"access key {advice.key_id!r} is not known to {where}: check the access key and that it belongs "
-            "to this server"
-        ),
-        "ExpiredToken": lambda: AuthenticationError(f"the session token has expired for {where}: renew it"),
-        "InvalidToken": lambda: AuthenticationError(f"the session token is not valid for {where}"),
-        "InvalidBucketName": lambda: ConfigurationError(f"{bucket!r} is not a valid bucket name for {where}"),
-        "NoSuchUpload": lambda: Conflict(f"{key}: the upload was aborted or expired on the server", key),
-        "PreconditionFailed": lambda: Conflict(f"{key}: the object changed on the server meanwhile", key),
-    }
-    if code in simple:
-        return simple[code]()
-    if code == "RequestTimeTooSkewed":
-        skew = clock_skew_seconds(e.response)
-        by = f"by {abs(skew):.0f} s " if skew is not None else ""
-        return AuthenticationError(
-            f"this machine's clock differs from {where} {by}(more than the server allows): sync the clock "
-            "(NTP: chrony or systemd-timesyncd), then retry"
-        )
-    status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    if code in ("SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout") or status >= 500:
-        return BackendUnavailable(f"{where} kept failing after retries ({code}: {message})", key)
-    return StorageError(f"{key}: {where} answered {code}: {message}", key)
+    build = ERROR_CODES.get(code)
+    if build is not None:
+        return build(e, key, advice)
+    if e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+        return _unavailable(e, key, advice)
+    return StorageError(f"{key}: {_where(advice)} answered {code}: {_server_message(e)}", key)
 
 
 def _is_tls_failure(e: BaseException) -> bool:
@@ -140,7 +186,7 @@ def _is_tls_failure(e: BaseException) -> bool:
 
 def translate(e: BaseException, key: str, advice: Advice) -> StorageError:
     """The storage-hub error for an exception raised by an S3 call about ``key``."""
-    where = f"{advice.product} endpoint {advice.endpoint}"
+    where = _where(advice)
     if isinstance(e, ClientError):
         return _client_error(e, key, advice)
     if _is_tls_failure(e):

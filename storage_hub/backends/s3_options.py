@@ -23,40 +23,81 @@ class S3Options:
     standard AWS chain (environment variables, shared config and credentials files, instance role). They are
     never written anywhere and are redacted in ``repr``.
 
-    Attributes
-    ----------
-    endpoint_url: the server, e.g. ``http://127.0.0.1:8333``; ``None`` for AWS.
-    region: the signing region (``US`` for CORTX); by default the AWS chain's, else ``us-east-1``.
-    addressing_style: ``path`` (``host/bucket/key``), ``virtual`` (``bucket.host/key``) or ``auto``.
-    verify: verify TLS certificates. ``ca_bundle``: a PEM file of CAs to trust (self-signed servers).
-    connect_timeout, read_timeout: seconds. max_attempts: tries per request, with backoff, on throttling,
-        5xx and connection errors.
-    max_concurrency: requests in flight in one bulk operation (folder copy, delete, multipart copy).
-    part_size: bytes per multipart part when streaming; upload_concurrency: parts in flight in one streamed
-        write (memory held is at most ``part_size * (upload_concurrency + 1)``); multipart_threshold: whole
-        writes larger than this go multipart.
-    capabilities: overrides of the backend's capability flags for this server, e.g.
-        ``{"conditional_writes": False}``.
+    Each field is described by its ``help`` metadata, one or two sentences of Markdown
+    (``dataclasses.fields(S3Options)[i].metadata["help"]``); the documentation's configuration reference is
+    generated from it.
     """
 
-    endpoint_url: str | None = None
-    region: str | None = None
-    addressing_style: Literal["path", "virtual", "auto"] = "auto"
-    verify: bool = True
-    ca_bundle: str | None = None
-    key: str | None = field(default=None, repr=False)
-    secret: str | None = field(default=None, repr=False)
-    token: str | None = field(default=None, repr=False)
-    profile: str | None = None
-    anon: bool = False
-    connect_timeout: float = 5.0
-    read_timeout: float = 60.0
-    max_attempts: int = 4
-    max_concurrency: int = 16
-    part_size: int = 8 * MiB
-    upload_concurrency: int = 3
-    multipart_threshold: int = 256 * MiB
-    capabilities: Mapping[str, Any] = field(default_factory=dict)
+    endpoint_url: str | None = field(
+        default=None,
+        metadata={
+            "help": "The server, e.g. `http://127.0.0.1:8333`; none for AWS. Starts with `http://` or `https://`."
+        },
+    )
+    region: str | None = field(
+        default=None,
+        metadata={"help": "The signing region (`US` for CORTX). By default the AWS chain's, else `us-east-1`."},
+    )
+    addressing_style: Literal["path", "virtual", "auto"] = field(
+        default="auto",
+        metadata={"help": "`path` (`host/bucket/key`), `virtual` (`bucket.host/key`) or `auto`."},
+    )
+    verify: bool = field(
+        default=True, metadata={"help": "Verify TLS certificates. Turn off for throw-away test servers only."}
+    )
+    ca_bundle: str | None = field(
+        default=None,
+        metadata={"help": "A PEM file of CA certificates to trust, for servers with a self-signed certificate."},
+    )
+    key: str | None = field(
+        default=None,
+        repr=False,
+        metadata={"help": "Access key id. By default from the AWS chain; give it together with `secret`."},
+    )
+    secret: str | None = field(
+        default=None,
+        repr=False,
+        metadata={"help": "Secret access key. By default from the AWS chain; never shown in messages."},
+    )
+    token: str | None = field(default=None, repr=False, metadata={"help": "Session token, for temporary credentials."})
+    profile: str | None = field(
+        default=None, metadata={"help": "The profile of the AWS shared config and credentials files to use."}
+    )
+    anon: bool = field(default=False, metadata={"help": "Send unsigned requests (public buckets)."})
+    connect_timeout: float = field(default=5.0, metadata={"help": "Seconds to wait for a connection."})
+    read_timeout: float = field(default=60.0, metadata={"help": "Seconds to wait for an answer."})
+    max_attempts: int = field(
+        default=4,
+        metadata={
+            "help": "Tries per request, the first included, with backoff on throttling, 5xx and connection errors."
+        },
+    )
+    max_concurrency: int = field(
+        default=16,
+        metadata={"help": "Requests in flight in one bulk operation (folder copy or delete, multipart copy)."},
+    )
+    part_size: int = field(
+        default=8 * MiB,
+        metadata={"help": "Bytes per part of a multipart upload or streamed copy (at least 5 MiB)."},
+    )
+    upload_concurrency: int = field(
+        default=3,
+        metadata={
+            "help": "Parts in flight in one streamed write; memory held is at most "
+            "`part_size * (upload_concurrency + 1)`."
+        },
+    )
+    multipart_threshold: int = field(
+        default=256 * MiB,
+        metadata={"help": "Whole writes larger than this, in bytes, go multipart (at least `part_size`)."},
+    )
+    capabilities: Mapping[str, Any] = field(
+        default_factory=dict,
+        metadata={
+            "help": "Overrides of the backend's capability flags for this server, e.g. "
+            '`{"conditional_writes": false}`.'
+        },
+    )
 
     def __repr__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
