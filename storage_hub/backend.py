@@ -16,7 +16,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from .config import StoreConfig
 
@@ -160,6 +160,16 @@ class Backend(abc.ABC):
         self.config = config
         #: The key of the store root; a subclass sets it where keys are not ``config.location``.
         self.root = config.location
+
+    # -- identity for other tools ------------------------------------------------------------------------------
+    def url(self, key: str) -> str:
+        """An fsspec URL of ``key`` that pandas, pyarrow and Dask open with :attr:`storage_options`."""
+        return f"{self.config.protocol}://{key}"
+
+    @property
+    def storage_options(self) -> dict[str, Any]:
+        """The fsspec filesystem keyword arguments that reach this store (credentials included if configured)."""
+        return dict(self.config.options)
 
     # -- metadata ---------------------------------------------------------------------------------------------
     @abc.abstractmethod

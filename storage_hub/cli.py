@@ -133,7 +133,7 @@ def doctor(store: Store) -> None:
     if failed:
         click.echo(f"fix: {failed[0].fix or failed[0].detail}", err=True)
         sys.exit(1)
-    click.echo(f"{store.url}: all checks passed")
+    click.echo(f"{store.config.url}: all checks passed")
 
 
 @main.command(name="ls")

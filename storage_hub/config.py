@@ -12,7 +12,10 @@ Where a store comes from, in the order :func:`resolve` tries them:
        endpoint_url = "https://10.0.0.5:443"
        ca_bundle = "/etc/ssl/cortx-ca.crt"
 
-3. the environment: ``STORAGE_HUB_STORE`` (a URL or a name) and ``STORAGE_HUB_STORE_OPTIONS`` (a JSON object).
+3. with no target, the default store (:func:`resolve` with ``None``), the first of: the store of the Jupyter server
+   that started this kernel (``STORAGE_HUB_KERNEL_STORE`` and ``STORAGE_HUB_KERNEL_STORE_OPTIONS``, which
+   storage-hub's contents manager sets for its kernels, without secrets); ``STORAGE_HUB_STORE`` (a URL or a name)
+   with ``STORAGE_HUB_STORE_OPTIONS`` (a JSON object); the store named ``default`` in the stores file.
 
 Credentials are never required here: backends take them from their SDK's standard chain. Any option that looks
 like a secret is redacted in every ``repr`` and message.
@@ -37,20 +40,29 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 __all__ = [
+    "DEFAULT_STORE_NAME",
+    "ENV_KERNEL_STORE",
+    "ENV_KERNEL_STORE_OPTIONS",
     "ENV_STORE",
     "ENV_STORES_FILE",
     "ENV_STORE_OPTIONS",
     "StoreConfig",
+    "default_key",
     "env_options",
     "load_named_stores",
     "redact",
     "resolve",
     "stores_file",
+    "without_secrets",
 ]
 
 ENV_STORE = "STORAGE_HUB_STORE"
 ENV_STORE_OPTIONS = "STORAGE_HUB_STORE_OPTIONS"
 ENV_STORES_FILE = "STORAGE_HUB_STORES_FILE"
+ENV_KERNEL_STORE = "STORAGE_HUB_KERNEL_STORE"
+ENV_KERNEL_STORE_OPTIONS = "STORAGE_HUB_KERNEL_STORE_OPTIONS"
+#: The store of the stores file that is the default when nothing else names one.
+DEFAULT_STORE_NAME = "default"
 
 _SECRET_WORDS = ("secret", "token", "password", "passwd", "credential", "account_key", "sas")
 _KEY_ID_NAMES = ("key", "access_key", "aws_access_key_id", "access_key_id")
@@ -59,6 +71,17 @@ _KEY_ID_NAMES = ("key", "access_key", "aws_access_key_id", "access_key_id")
 def _is_secret(name: str) -> bool:
     lowered = name.lower()
     return any(word in lowered for word in _SECRET_WORDS)
+
+
+def without_secrets(options: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``options`` without the secrets and access key ids (for handing a store on to another process,
+    which takes its credentials from its own chain)."""
+    kept: dict[str, Any] = {}
+    for name, value in options.items():
+        if _is_secret(name) or name.lower() in _KEY_ID_NAMES:
+            continue
+        kept[name] = without_secrets(value) if isinstance(value, Mapping) else value
+    return kept
 
 
 def redact(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -196,7 +219,7 @@ def resolve(target: str | Mapping[str, Any] | StoreConfig | None = None, **optio
     ----------
     target:
         A URL, a local path, a store name from the stores file, a mapping with a ``url`` key, a
-        :class:`StoreConfig`, or ``None`` for the environment (``STORAGE_HUB_STORE``).
+        :class:`StoreConfig`, or ``None`` for the default store (see the module's documentation).
     **options:
         Backend options; they override those from the stores file or mapping. ``None`` values are ignored.
 
@@ -214,13 +237,19 @@ def resolve(target: str | Mapping[str, Any] | StoreConfig | None = None, **optio
         rest = {k: v for k, v in target.items() if k != "url"}
         return _parse_target(target["url"], {**rest, **given})
     if target is None:
-        target = os.environ.get(ENV_STORE)
-        if not target:
-            raise ConfigurationError(
-                f"no store given: pass a URL such as 's3://bucket/prefix/', set {ENV_STORE}, "
-                f"or define a store in {stores_file()}"
-            )
-        given = {**env_options(), **given}
+        for store_var, options_var in ((ENV_KERNEL_STORE, ENV_KERNEL_STORE_OPTIONS), (ENV_STORE, ENV_STORE_OPTIONS)):
+            if os.environ.get(store_var):
+                target = os.environ[store_var]
+                given = {**env_options(options_var), **given}
+                break
+        else:
+            named = load_named_stores()
+            if DEFAULT_STORE_NAME not in named:
+                raise ConfigurationError(
+                    f"no store given: pass a URL such as 's3://bucket/prefix/', set {ENV_STORE}, "
+                    f"or define [stores.{DEFAULT_STORE_NAME}] in {stores_file()}"
+                )
+            return named[DEFAULT_STORE_NAME].with_options(**given)
     if not isinstance(target, str) or not target:
         raise ConfigurationError(f"store target must be a URL, a path or a store name, not {target!r}")
     if "://" not in target and "/" not in target:
@@ -230,15 +259,21 @@ def resolve(target: str | Mapping[str, Any] | StoreConfig | None = None, **optio
     return _parse_target(target, given)
 
 
-def env_options() -> dict[str, Any]:
-    """The options in ``STORAGE_HUB_STORE_OPTIONS`` (a JSON object), or none."""
-    raw = os.environ.get(ENV_STORE_OPTIONS)
+def env_options(name: str = ENV_STORE_OPTIONS) -> dict[str, Any]:
+    """The options in the environment variable ``name`` (a JSON object), or none."""
+    raw = os.environ.get(name)
     if not raw:
         return {}
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as e:
-        raise ConfigurationError(f"{ENV_STORE_OPTIONS} is not valid JSON: {e.msg}") from e
+        raise ConfigurationError(f"{name} is not valid JSON: {e.msg}") from e
     if not isinstance(value, dict):
-        raise ConfigurationError(f"{ENV_STORE_OPTIONS} must be a JSON object")
+        raise ConfigurationError(f"{name} must be a JSON object")
     return value
+
+
+def default_key() -> tuple[str | None, ...]:
+    """What the default store depends on: when it changes, the default store is another one."""
+    names = (ENV_KERNEL_STORE, ENV_KERNEL_STORE_OPTIONS, ENV_STORE, ENV_STORE_OPTIONS, ENV_STORES_FILE)
+    return (*(os.environ.get(name) for name in names), str(stores_file()))

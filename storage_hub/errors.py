@@ -19,11 +19,14 @@ __all__ = [
     "FolderNotEmpty",
     "InvalidPath",
     "IsAFolder",
+    "MissingDependency",
     "NotAFolder",
     "NotFound",
     "PartialFailure",
     "PermissionDenied",
     "StorageError",
+    "UnsupportedFormat",
+    "UntrustedModel",
 ]
 
 
@@ -121,6 +124,23 @@ class BackendUnavailable(StorageError, ConnectionError):
 
 class ConfigurationError(StorageError, ValueError):
     """The store configuration is wrong or incomplete."""
+
+
+class UnsupportedFormat(StorageError, ValueError):
+    """``write_data`` / ``read_data`` / the model functions were given a value or extension they don't handle; the
+    message lists what they do handle."""
+
+
+class MissingDependency(StorageError, ImportError):
+    """An optional library a format needs is not installed; the message says what to install."""
+
+
+class UntrustedModel(StorageError, PermissionError):
+    """Loading this model could run code from the store (pickle), and the caller did not pass ``trusted=True``."""
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        StorageError.__init__(self, message, path)
+        self.errno = errno.EACCES
 
 
 class PartialFailure(StorageError, OSError):

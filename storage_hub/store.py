@@ -88,10 +88,20 @@ class AsyncStore:
     def capabilities(self) -> Capabilities:
         return self.backend.capabilities
 
+    def url(self, path: str = "") -> str:
+        """A URL of ``path`` (default: the root) for pandas, pyarrow, Dask, with :attr:`storage_options`; a plain
+        absolute path on local disk.
+
+        ``pd.read_parquet(store.url("t.parquet"), storage_options=store.storage_options)``. It never contains a
+        secret; for CORTX it is an ``s3://`` URL, the endpoint being in the options.
+        """
+        return self.backend.url(self.key(path))
+
     @property
-    def url(self) -> str:
-        """The store's URL (never contains a secret)."""
-        return self.config.url
+    def storage_options(self) -> dict[str, Any]:
+        """The fsspec keyword arguments that open :meth:`url` (they hold the credentials if the store was given
+        them: don't print them)."""
+        return self.backend.storage_options
 
     def __repr__(self) -> str:
         return f"<AsyncStore {self.config.describe()}>"
@@ -497,9 +507,12 @@ class Store:
     def capabilities(self) -> Capabilities:
         return self.aio.capabilities
 
+    def url(self, path: str = "") -> str:
+        return self.aio.url(path)
+
     @property
-    def url(self) -> str:
-        return self.aio.url
+    def storage_options(self) -> dict[str, Any]:
+        return self.aio.storage_options
 
     def __repr__(self) -> str:
         return f"<Store {self.config.describe()}>"

@@ -67,6 +67,27 @@ def _server(name: str) -> S3Server:
     return server
 
 
+#: Where a default store comes from; the contents manager sets the first two for its kernels.
+STORE_ENV = (
+    "STORAGE_HUB_KERNEL_STORE",
+    "STORAGE_HUB_KERNEL_STORE_OPTIONS",
+    "STORAGE_HUB_STORE",
+    "STORAGE_HUB_STORE_OPTIONS",
+    "STORAGE_HUB_STORES_FILE",
+)
+
+
+@pytest.fixture(autouse=True)
+def no_default_store() -> Iterator[None]:
+    """Each test starts with no default store in the environment, and what it (or a contents manager it made)
+    sets there is undone after it."""
+    saved = {name: os.environ.pop(name) for name in STORE_ENV if name in os.environ}
+    yield
+    for name in STORE_ENV:
+        os.environ.pop(name, None)
+    os.environ.update(saved)
+
+
 @pytest.fixture(scope="session")
 def seaweedfs() -> S3Server:
     return _server("seaweedfs")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from storage_hub import ConfigurationError, StoreConfig, open_store
-from storage_hub.config import redact, resolve
+from storage_hub.config import redact, resolve, without_secrets
 
 
 def test_urls_and_paths(tmp_path: Path) -> None:
@@ -71,3 +71,32 @@ def test_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STORAGE_HUB_STORE_OPTIONS", "{nope")
     with pytest.raises(ConfigurationError, match="not valid JSON"):
         resolve()
+
+
+def test_default_store_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stores = tmp_path / "stores.toml"
+    monkeypatch.setenv("STORAGE_HUB_STORES_FILE", str(stores))
+    with pytest.raises(ConfigurationError, match=r"\[stores.default\]"):
+        resolve()
+    stores.write_text('[stores.default]\nurl = "s3://from-file/"\nendpoint_url = "http://file:1"\n')
+    assert (resolve().location, resolve().name) == ("from-file", "default")
+    monkeypatch.setenv("STORAGE_HUB_STORE", "s3://from-user/")
+    assert resolve().location == "from-user"
+    # The store of the Jupyter server that started this kernel comes first.
+    monkeypatch.setenv("STORAGE_HUB_KERNEL_STORE", "s3://from-server/nb/")
+    monkeypatch.setenv("STORAGE_HUB_KERNEL_STORE_OPTIONS", json.dumps({"endpoint_url": "http://server:1"}))
+    cfg = resolve(region="US")
+    assert (cfg.location, cfg.options) == ("from-server/nb", {"endpoint_url": "http://server:1", "region": "US"})
+    monkeypatch.setenv("STORAGE_HUB_KERNEL_STORE", "default")  # a name, read from the same stores file
+    assert resolve().options == {"endpoint_url": "http://server:1"}
+
+
+def test_without_secrets_keeps_what_another_process_may_see() -> None:
+    options = {
+        "endpoint_url": "https://10.0.0.5:443",
+        "key": "AKIAEXAMPLE",
+        "secret": "s3cr3t",
+        "token": "t",
+        "client_kwargs": {"region_name": "US", "aws_secret_access_key": "x"},
+    }
+    assert without_secrets(options) == {"endpoint_url": "https://10.0.0.5:443", "client_kwargs": {"region_name": "US"}}

@@ -37,6 +37,13 @@ def test_docs_build_strict_with_generated_reference(tmp_path: Path) -> None:
     missing = [name for name in traits + options if f"<code>{name}</code>" not in reference]
     assert not missing, f"not in the generated configuration reference: {missing}"
 
+    data = (tmp_path / "data" / "index.html").read_text(encoding="utf-8")
+    from storage_hub.io_helpers.formats import DATA_FORMATS
+    from storage_hub.io_helpers.ml_models import MODEL_FORMATS
+
+    extensions = {ext for fmt in (*DATA_FORMATS, *MODEL_FORMATS) for ext in fmt.extensions}
+    assert not [ext for ext in extensions if f"<code>{ext}</code>" not in data]
+
     troubleshooting = (tmp_path / "troubleshooting" / "index.html").read_text(encoding="utf-8")
     assert "<code>SignatureDoesNotMatch</code>" in troubleshooting
     assert "<code>RequestTimeTooSkewed</code>" in troubleshooting

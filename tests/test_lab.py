@@ -11,6 +11,7 @@ import sys
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,23 +48,20 @@ def storage_hub_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "storage_hub", *args]
 
 
-@pytest.fixture
-def lab(tmp_path: Path, seaweedfs: S3Server) -> Iterator[dict[str, Any]]:
+@contextmanager
+def jupyter(tmp_path: Path, server: S3Server, command: list[str]) -> Iterator[dict[str, Any]]:
+    """Run a Jupyter server ``command`` (given ``--port``) in its own session; stop it and all its kernels after."""
     port = free_port()
-    prefix = fresh_prefix()
-    log = tmp_path / "lab.log"
-    url = f"s3://{TEST_BUCKET}/{prefix}/"
-    command = storage_hub_command(
-        "lab", url, "--endpoint-url", seaweedfs.endpoint, "--ip", "127.0.0.1", "--port", str(port), "--no-browser"
-    )
-    command += ["--", "--allow-root", "--ServerApp.port_retries=0"]
+    log = tmp_path / "server.log"
+    command = [*command, f"--ServerApp.port={port}", "--ServerApp.port_retries=0", "--allow-root"]
+    command += ["--ServerApp.ip=127.0.0.1", "--ServerApp.open_browser=False"]
     with log.open("wb") as out:
         process = subprocess.Popen(
-            command, env=lab_env(tmp_path, seaweedfs), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            command, env=lab_env(tmp_path, server), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
         wait_for_jupyter(process, port, TOKEN, log)
-        yield {"port": port, "prefix": prefix, "runtime": tmp_path / "runtime", "log": log}
+        yield {"port": port, "runtime": tmp_path / "runtime", "log": log}
     finally:
         stop_session(process)
 
@@ -79,44 +77,78 @@ def api(port: int, method: str, path: str, body: dict[str, Any] | None = None) -
         return json.loads(response.read() or b"null")
 
 
-def test_lab_serves_the_store_and_hands_it_to_kernels(lab: dict[str, Any], seaweedfs: S3Server) -> None:
-    port, prefix = lab["port"], lab["prefix"]
-    api(port, "PUT", "contents/from the browser.txt", {"type": "file", "format": "text", "content": "hello"})
-    client = seaweedfs.client()
-    body = client.get_object(Bucket=TEST_BUCKET, Key=f"{prefix}/from the browser.txt")["Body"].read()
-    assert body == b"hello"
-
-    # A kernel started by this server opens the same store with open_store() and no argument.
-    kernel = api(port, "POST", "kernels", {"name": "python3"})
-    kc = BlockingKernelClient(connection_file=str(lab["runtime"] / f"kernel-{kernel['id']}.json"))
+def run_in_kernel(server: dict[str, Any], code: str) -> str:
+    """Start a kernel through the server's REST API, run ``code`` in it, and return what it printed."""
+    kernel = api(server["port"], "POST", "kernels", {"name": "python3"})
+    kc = BlockingKernelClient(connection_file=str(server["runtime"] / f"kernel-{kernel['id']}.json"))
     kc.load_connection_file()
     kc.start_channels()
+    printed: list[str] = []
     try:
-        kc.wait_for_ready(timeout=60)
-        printed: list[str] = []
+        try:
+            kc.wait_for_ready(timeout=60)
+        except RuntimeError as e:
+            raise AssertionError(f"{e}; the server's log:\n{server['log'].read_text()}") from e
+        reply = kc.execute_interactive(
+            code, timeout=60, output_hook=lambda msg: printed.append(msg["content"].get("text", ""))
+        )
+        assert reply["content"]["status"] == "ok", reply["content"]
+    finally:
+        kc.stop_channels()
+        api(server["port"], "DELETE", f"kernels/{kernel['id']}")
+    return "".join(printed)
+
+
+def test_lab_serves_the_store_and_hands_it_to_kernels(tmp_path: Path, seaweedfs: S3Server) -> None:
+    prefix = fresh_prefix()
+    command = storage_hub_command("lab", f"s3://{TEST_BUCKET}/{prefix}/", "--endpoint-url", seaweedfs.endpoint, "--")
+    with jupyter(tmp_path, seaweedfs, command) as server:
+        port = server["port"]
+        api(port, "PUT", "contents/from the browser.txt", {"type": "file", "format": "text", "content": "hello"})
+        client = seaweedfs.client()
+        body = client.get_object(Bucket=TEST_BUCKET, Key=f"{prefix}/from the browser.txt")["Body"].read()
+        assert body == b"hello"
+        client.close()
+
+        # A kernel started by this server opens the same store with open_store() and no argument.
         code = (
             "from storage_hub import open_store\n"
             "store = open_store()\n"
             "print(store.read_text('from the browser.txt'))\n"
             "store.write_text('from the kernel.txt', 'written by the kernel')\n"
         )
-        reply = kc.execute_interactive(
-            code,
-            timeout=60,
-            output_hook=lambda msg: printed.append(msg["content"].get("text", "")),
-        )
-        assert reply["content"]["status"] == "ok", reply["content"]
-        assert "".join(printed).strip() == "hello"
-    finally:
-        kc.stop_channels()
-        api(port, "DELETE", f"kernels/{kernel['id']}")
-    model = api(port, "GET", "contents/from the kernel.txt")
-    assert model["content"] == "written by the kernel"
-    client.close()
+        assert run_in_kernel(server, code).strip() == "hello"
+        assert api(port, "GET", "contents/from the kernel.txt")["content"] == "written by the kernel"
+        assert seaweedfs.secret not in server["log"].read_text()
 
-    # The store's credentials are not on any command line of the server's process tree.
-    log = lab["log"].read_text()
-    assert seaweedfs.secret not in log
+
+def test_a_configured_server_hands_its_store_to_kernels_without_secrets(tmp_path: Path, seaweedfs: S3Server) -> None:
+    """The jupyter_server_config.py route: the data functions in a kernel use the server's store, and what the
+    server puts in the kernel's environment holds no secret (the kernel has its own credential chain)."""
+    prefix = fresh_prefix()
+    config = tmp_path / "jupyter_server_config.py"
+    options = {"endpoint_url": seaweedfs.endpoint, "key": seaweedfs.key, "secret": seaweedfs.secret}
+    config.write_text(
+        'c.ServerApp.contents_manager_class = "storage_hub.contents.StorageContentsManager"\n'
+        f'c.StorageContentsManager.store_url = "s3://{TEST_BUCKET}/{prefix}/"\n'
+        f"c.StorageContentsManager.store_options = {options!r}\n"
+    )
+    command = [sys.executable, "-m", "jupyter_server", f"--config={config}"]
+    with jupyter(tmp_path, seaweedfs, command) as server:
+        api(server["port"], "PUT", "contents/data/a b é.csv", {"type": "file", "format": "text", "content": "x\n1\n"})
+        code = (
+            "import os, pandas as pd\n"
+            "from storage_hub import read_data, write_data\n"
+            "df = pd.read_csv(read_data('data/a b é.csv'))\n"
+            "write_data('results/out.parquet', df.assign(y=df.x * 2))\n"
+            "print(os.environ['STORAGE_HUB_KERNEL_STORE'], os.environ['STORAGE_HUB_KERNEL_STORE_OPTIONS'])\n"
+        )
+        printed = run_in_kernel(server, code)
+        assert printed.split()[0] == f"s3://{TEST_BUCKET}/{prefix}/"
+        assert seaweedfs.endpoint in printed
+        assert seaweedfs.secret not in printed and seaweedfs.key not in printed
+        listing = api(server["port"], "GET", "contents/results")
+        assert [item["name"] for item in listing["content"]] == ["out.parquet"]
 
 
 def test_lab_on_a_store_it_cannot_use_stops_with_one_line(tmp_path: Path, seaweedfs: S3Server) -> None:

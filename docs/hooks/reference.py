@@ -373,7 +373,34 @@ def error_types() -> str:
     return _table(("error", "also a", "HTTP status in Jupyter", "meaning"), rows)
 
 
+# -- Data and models --------------------------------------------------------------------------------------------
+def data_formats() -> str:
+    from storage_hub.io_helpers.formats import DATA_FORMATS
+
+    rows = [
+        (", ".join(_code(ext) for ext in fmt.extensions), fmt.accepts, _code(f'as_="{fmt.kind}"'), fmt.library)
+        for fmt in DATA_FORMATS
+    ]
+    return _table(("extension", "write_data accepts", "read_data returns it with", "written and read by"), rows)
+
+
+def model_formats() -> str:
+    from storage_hub.io_helpers.ml_models import MODEL_FORMATS
+
+    rows = [
+        (
+            ", ".join(_code(ext) for ext in fmt.extensions),
+            fmt.library,
+            "only with `trusted=True` (a pickle)" if fmt.needs_trust else "yes",
+        )
+        for fmt in MODEL_FORMATS
+    ]
+    return _table(("extension", "library", "read_model loads it by default"), rows)
+
+
 SECTIONS: dict[str, Callable[[], str]] = {
+    "data-formats": data_formats,
+    "model-formats": model_formats,
     "contents-manager": contents_manager,
     "contents-inherited": contents_inherited,
     "checkpoints": checkpoints,

@@ -156,6 +156,9 @@ class FsspecBackend(Backend):
         root = fs._strip_protocol(f"{config.protocol}://{config.location}") if config.location else ""
         self.root = str(root).rstrip("/") or fs.root_marker
 
+    def url(self, key: str) -> str:
+        return str(self.sync_fs.unstrip_protocol(key))
+
     async def info(self, key: str) -> Entry:
         with translate_os_errors(key):
             return entry_from_info(await self.fs._info(key))

@@ -91,6 +91,9 @@ class LocalBackend(FsspecBackend):
         super().__init__(config, LocalFileSystem())
         self.root = config.location
 
+    def url(self, key: str) -> str:
+        return key  # a plain absolute path: open(), pandas, pyarrow and Dask all take it, with no options
+
     async def list_folder(self, key: str) -> tuple[Entry, list[Entry]]:
         folder, children = await super().list_folder(key)
         if key == self.root:

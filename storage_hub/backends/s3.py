@@ -122,6 +122,9 @@ class S3Backend(Backend):
         """The wording of this backend's error messages."""
         return Advice(endpoint=self.options.endpoint_url or "AWS", key_id=key_id, product=self.product)
 
+    def url(self, key: str) -> str:
+        return f"s3://{key}"  # s3fs's protocol, for CORTX too: the options carry the endpoint
+
     @property
     def storage_options(self) -> dict[str, Any]:
         """``s3fs`` keyword arguments that reach the same store (for pandas, pyarrow, Dask)."""

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import json
 import os
 import time
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -21,7 +23,7 @@ from traitlets import Bool, Dict, Enum, Float, Int, Unicode, default, observe
 
 from .. import paths
 from ..backend import Entry
-from ..config import ENV_STORE, env_options
+from ..config import ENV_KERNEL_STORE, ENV_KERNEL_STORE_OPTIONS, ENV_STORE, StoreConfig, env_options, without_secrets
 from ..errors import InvalidPath, IsAFolder, NotAFolder, NotFound, StorageError
 from ..registry import open_store
 from ..store import AsyncStore, Store
@@ -122,7 +124,20 @@ class StorageContentsManager(AsyncContentsManager):
         """The async store behind this manager (opened on first use, checked at start-up)."""
         if self._store is None:
             self._store = open_store(self.store_url, **self.store_options).aio
+            self._hand_to_kernels(self._store.config)
         return self._store
+
+    def _hand_to_kernels(self, config: StoreConfig) -> None:
+        """Kernels inherit this server's environment: name the store there, without secrets, so that notebook code
+        (``open_store()``, ``read_data(...)``) works on the same store as the file browser. Credentials reach
+        kernels through their own chain (the environment, a profile), as they reach this server."""
+        options: Mapping[str, Any] = config.options
+        target = config.url
+        if config.name:  # a named store: the kernel reads the same stores file, secrets included
+            target, options = config.name, self.store_options
+        public = {k: v for k, v in without_secrets(options).items() if isinstance(v, (str, int, float, bool, dict))}
+        os.environ[ENV_KERNEL_STORE] = target
+        os.environ[ENV_KERNEL_STORE_OPTIONS] = json.dumps(public)
 
     @property
     def uploads(self) -> ChunkedUploads:
@@ -340,7 +355,7 @@ class StorageContentsManager(AsyncContentsManager):
             saved["message"] = validation_message
         if kind != "directory":
             self._seen(path)
-        self.run_post_save_hooks(model=saved, os_path=f"{self.store.url}{path}")
+        self.run_post_save_hooks(model=saved, os_path=self.store.url(path))
         self.emit(data={"action": "save", "path": path})
         return saved
 
@@ -406,7 +421,7 @@ class StorageContentsManager(AsyncContentsManager):
                 return entry_model(Entry(path, "file", size=size, last_modified=datetime.now(timezone.utc)), "file")
             saved = entry_model(await self.store.info(path), "file")
         self._seen(path)
-        self.run_post_save_hooks(model=saved, os_path=f"{self.store.url}{path}")
+        self.run_post_save_hooks(model=saved, os_path=self.store.url(path))
         self.emit(data={"action": "save", "path": path})
         return saved
 

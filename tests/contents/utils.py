@@ -71,10 +71,10 @@ class StorePath:
         return self.joinpath(other)
 
     def __str__(self) -> str:
-        return self.store.url.rstrip("/") + ("/" + self.path if self.path else "")
+        return self.store.config.url.rstrip("/") + ("/" + self.path if self.path else "")
 
     def __repr__(self) -> str:
-        return f"StorePath({self.store.url!r}, {self.path!r})"
+        return f"StorePath({self.store.config.url!r}, {self.path!r})"
 
     @property
     def name(self) -> str:
