@@ -171,6 +171,15 @@ class Backend(abc.ABC):
         """The fsspec filesystem keyword arguments that reach this store (credentials included if configured)."""
         return dict(self.config.options)
 
+    def same_server(self, other: Backend) -> bool:
+        """Whether :meth:`copy_file` of this backend can copy keys of ``other`` server-side: the same kind of
+        backend, on the same server, with the same options (hence the same credentials)."""
+        return (
+            type(self) is type(other)
+            and self.config.protocol == other.config.protocol
+            and dict(self.config.options) == dict(other.config.options)
+        )
+
     # -- metadata ---------------------------------------------------------------------------------------------
     @abc.abstractmethod
     async def info(self, key: str) -> Entry:

@@ -336,6 +336,18 @@ class AsyncStore:
         await self.backend.copy_file(self.key(src), self.key(dst))
 
     @_on_io_loop
+    async def copy_from(self, source: AsyncStore, src: str, dst: str, size: int | None = None) -> bool:
+        """Copy file ``src`` of store ``source`` over ``dst`` of this store server-side, if both stores are on one
+        server with the same credentials (one request on S3); ``False`` (nothing done) if they are not."""
+        if not self.backend.same_server(source.backend):
+            return False
+        src, dst = paths.normalize(src), paths.normalize(dst)
+        if not src or not dst:
+            raise InvalidPath("copy_from copies files, not the store root", src or dst)
+        await self.backend.copy_file(source.key(src), self.key(dst), size)
+        return True
+
+    @_on_io_loop
     async def move(self, src: str, dst: str, *, overwrite: bool = False, progress: Progress | None = None) -> None:
         """Move (rename) file or folder ``src`` to ``dst``.
 

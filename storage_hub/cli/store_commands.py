@@ -1,124 +1,28 @@
-"""The ``storage-hub`` command.
-
-Exit codes: 0 success; 1 a check or an operation failed (one line on stderr says why and what to do);
-2 the command line itself is wrong.
-"""
+"""``doctor``, ``ls`` and ``lab``: the commands that work on one store."""
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import json
 import os
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from .config import ENV_STORE, ENV_STORE_OPTIONS, resolve
-from .errors import StorageError
-from .registry import open_store
-from .store import Store
-
-__all__ = ["main"]
-
-F = TypeVar("F", bound=Callable[..., Any])
+from ..config import ENV_STORE, ENV_STORE_OPTIONS, resolve
+from ..errors import StorageError
+from ..store import Store
+from .app import fail, main
+from .options import store_arguments, with_store
 
 #: The contents manager ``storage-hub lab`` runs JupyterLab with (named, not imported: the CLI does not import
 #: the Jupyter layer).
 CONTENTS_MANAGER = "storage_hub.contents.StorageContentsManager"
 
 
-def _parse_option(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, Any]:
-    parsed: dict[str, Any] = {}
-    for item in values:
-        name, sep, raw = item.partition("=")
-        if not sep or not name:
-            raise click.BadParameter(f"{item!r} is not NAME=VALUE", ctx, param)
-        lowered = raw.lower()
-        value: Any = raw
-        if lowered in ("true", "false"):
-            value = lowered == "true"
-        elif raw.isdigit():
-            value = int(raw)
-        parsed[name.replace("-", "_")] = value
-    return parsed
-
-
-def store_arguments(func: F) -> F:
-    """URL and the store options of every command that works on a store, passed on as ``url`` and ``options``.
-
-    Secrets are not options: credentials come from the AWS chain (environment, profile, instance role).
-    """
-
-    @click.argument("url")
-    @click.option("--endpoint-url", help="S3 / CORTX endpoint, e.g. https://10.0.0.5:443.")
-    @click.option("--region", help="Signing region (CORTX: US).")
-    @click.option("--ca-bundle", type=click.Path(dir_okay=False), help="PEM file of CAs to trust (self-signed).")
-    @click.option("--profile", help="AWS profile to take credentials from.")
-    @click.option("--no-verify", is_flag=True, help="Do not verify TLS certificates (test servers only).")
-    @click.option(
-        "-o",
-        "--option",
-        "extra",
-        multiple=True,
-        callback=_parse_option,
-        metavar="NAME=VALUE",
-        help="Any other backend option, repeatable.",
-    )
-    @functools.wraps(func)
-    def wrapper(
-        *,
-        endpoint_url: str | None,
-        region: str | None,
-        ca_bundle: str | None,
-        profile: str | None,
-        no_verify: bool,
-        extra: dict[str, Any],
-        **kwargs: Any,
-    ) -> Any:
-        given = {"endpoint_url": endpoint_url, "region": region, "ca_bundle": ca_bundle, "profile": profile}
-        options: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
-        if no_verify:
-            options["verify"] = False
-        return func(options={**options, **extra}, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def store_options(func: F) -> F:
-    """Open the store the URL and options name, and pass it to ``func`` as its first argument."""
-
-    @store_arguments
-    @functools.wraps(func)
-    def wrapper(*, url: str, options: dict[str, Any], **kwargs: Any) -> Any:
-        try:
-            store = open_store(url, **options)
-        except StorageError as e:
-            _fail(e)
-        with store:
-            try:
-                return func(store, **kwargs)
-            except StorageError as e:
-                _fail(e)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _fail(error: StorageError) -> None:
-    click.echo(f"error: {error}", err=True)
-    sys.exit(1)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="storage-hub")
-def main() -> None:
-    """storage-hub: notebooks, files and data on local disk, S3, CORTX or any fsspec store."""
-
-
 @main.command()
-@store_options
+@with_store
 def doctor(store: Store) -> None:
     """Check that the store at URL works: reachability, credentials, clock, bucket, capabilities.
 
@@ -137,7 +41,7 @@ def doctor(store: Store) -> None:
 
 
 @main.command(name="ls")
-@store_options
+@with_store
 @click.argument("path", default="")
 @click.option("-r", "--recursive", is_flag=True, help="List everything below PATH.")
 def ls_command(store: Store, path: str, recursive: bool) -> None:
@@ -151,7 +55,7 @@ def ls_command(store: Store, path: str, recursive: bool) -> None:
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
-@store_arguments
+@store_arguments()
 @click.option("--port", type=int, help="Port of the Jupyter server (default: 8888, or the next free one).")
 @click.option("--ip", help="Interface to listen on (default: localhost).")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser.")
@@ -175,7 +79,7 @@ def lab(
     try:
         resolve(url, **options)  # a malformed URL or option fails here, with one line
     except StorageError as e:
-        _fail(e)
+        fail(e)
     if importlib.util.find_spec("jupyterlab") is None:
         click.echo("error: JupyterLab is not installed; install it with: pip install 'storage-hub[lab]'", err=True)
         sys.exit(1)

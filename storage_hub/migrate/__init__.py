@@ -1,0 +1,23 @@
+"""Migration between two stores: plan, copy (server-side where possible), verify, resume, report.
+
+``storage-hub migrate SRC DST`` is the command; :func:`migrate` the coroutine behind it.
+"""
+
+from __future__ import annotations
+
+from .plan import Conflict, Plan, make_plan
+from .run import MigrationReport, Progress, migrate, run_cancellable
+from .transfer import ChecksumMismatch, Copied, copy_verified
+
+__all__ = [
+    "ChecksumMismatch",
+    "Conflict",
+    "Copied",
+    "MigrationReport",
+    "Plan",
+    "Progress",
+    "copy_verified",
+    "make_plan",
+    "migrate",
+    "run_cancellable",
+]
