@@ -398,7 +398,32 @@ def model_formats() -> str:
     return _table(("extension", "library", "read_model loads it by default"), rows)
 
 
+# -- Command line ------------------------------------------------------------------------------------------------
+def cli_reference() -> str:
+    import click
+
+    from storage_hub.cli import main
+
+    context = click.Context(main, info_name="storage-hub")
+    parts = [_one_line(inspect.cleandoc(main.help or "")) + "\n"]
+    for name, command in sorted(main.commands.items()):
+        sub = click.Context(command, info_name=name, parent=context)
+        usage = " ".join(command.collect_usage_pieces(sub))
+        parts.append(f"### `storage-hub {name}`\n\n```\nstorage-hub {name} {usage}\n```\n")
+        parts.append(inspect.cleandoc(command.help or "").replace("``", "`") + "\n")
+        rows = []
+        for param in command.params:
+            if isinstance(param, click.Option):
+                record = param.get_help_record(sub)
+                if record:
+                    rows.append((_code(record[0]), _one_line(record[1])))
+        if rows:
+            parts.append(_table(("option", "meaning"), rows))
+    return "\n".join(parts)
+
+
 SECTIONS: dict[str, Callable[[], str]] = {
+    "cli-reference": cli_reference,
     "data-formats": data_formats,
     "model-formats": model_formats,
     "contents-manager": contents_manager,
