@@ -39,8 +39,8 @@ wait "$ceph_pid" || { cat "$STATE/ceph.out"; exit 1; }
 . "$STATE/ceph/env"
 
 echo "== ruff and mypy"
-ruff check storage_hub tests benchmarks
-ruff format --check storage_hub tests benchmarks
+ruff check storage_hub tests benchmarks docs
+ruff format --check storage_hub tests benchmarks docs
 mypy
 
 echo "== pytest"

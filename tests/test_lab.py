@@ -82,6 +82,8 @@ def run_in_kernel(server: dict[str, Any], code: str) -> str:
     kernel = api(server["port"], "POST", "kernels", {"name": "python3"})
     kc = BlockingKernelClient(connection_file=str(server["runtime"] / f"kernel-{kernel['id']}.json"))
     kc.load_connection_file()
+    # A missed heartbeat counts the kernel as dead after 1 s by default; a loaded 2-core machine misses some.
+    kc.hb_channel.time_to_dead = 10.0
     kc.start_channels()
     printed: list[str] = []
     try:
