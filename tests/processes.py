@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 
 def free_port() -> int:
@@ -32,6 +35,19 @@ def session_processes(sid: int) -> list[str]:
         if session == sid and state != "Z":
             found.append(f"{proc.name}: {cmdline}")
     return found
+
+
+def jupyter_api(port: int, token: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """One call of the Jupyter server's REST API on ``port`` (``path`` below ``/api/``); the JSON answer or None."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/{urllib.parse.quote(path)}",
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        raw = response.read()
+    return json.loads(raw) if raw else None
 
 
 def wait_for_jupyter(process: subprocess.Popen[bytes], port: int, token: str, log: Path, timeout: float = 120) -> None:

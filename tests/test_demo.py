@@ -7,7 +7,6 @@ data intact, and leave no process behind after one Ctrl-C (SIGINT to its process
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -23,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from .processes import free_port, session_processes
+from .processes import free_port, jupyter_api, session_processes
 
 REPO = Path(__file__).resolve().parents[1]
 URL_LINE = re.compile(r"http://127\.0\.0\.1:(\d+)/lab\?token=([0-9a-f]+)")
@@ -38,15 +37,7 @@ class Demo:
     token: str
 
     def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}/api/contents/{urllib.request.quote(path)}",
-            method=method,
-            data=None if body is None else json.dumps(body).encode(),
-            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            raw = response.read()
-        return json.loads(raw) if raw else None
+        return jupyter_api(self.port, self.token, method, f"contents/{path}", body)
 
     def ctrl_c(self) -> int:
         """SIGINT to the whole process group, as Ctrl-C in a terminal; returns the exit code."""

@@ -4,12 +4,9 @@ and the documented configuration file, both against the real SeaweedFS."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +20,7 @@ from traitlets.config import PyFileConfigLoader
 from storage_hub.contents import StorageContentsManager
 
 from .conftest import TEST_BUCKET, S3Server, fresh_prefix
-from .processes import free_port, stop_session, wait_for_jupyter
+from .processes import free_port, jupyter_api, stop_session, wait_for_jupyter
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "lab-test-token"
@@ -67,14 +64,7 @@ def jupyter(tmp_path: Path, server: S3Server, command: list[str]) -> Iterator[di
 
 
 def api(port: int, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/{urllib.parse.quote(path)}",
-        method=method,
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read() or b"null")
+    return jupyter_api(port, TOKEN, method, path, body)
 
 
 def run_in_kernel(server: dict[str, Any], code: str) -> str:
@@ -153,17 +143,23 @@ def test_a_configured_server_hands_its_store_to_kernels_without_secrets(tmp_path
         assert [item["name"] for item in listing["content"]] == ["out.parquet"]
 
 
-def test_lab_on_a_store_it_cannot_use_stops_with_one_line(tmp_path: Path, seaweedfs: S3Server) -> None:
-    result = subprocess.run(
-        [
-            *storage_hub_command("lab", "s3://no-such-bucket-here/", "--endpoint-url", seaweedfs.endpoint),
-            *("--port", str(free_port()), "--no-browser", "--", "--allow-root"),
-        ],
-        env=lab_env(tmp_path, seaweedfs),
+def run_lab_to_its_end(tmp_path: Path, server: S3Server, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        storage_hub_command("lab", *args),
+        env=lab_env(tmp_path, server),
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
+    )
+
+
+def test_lab_on_a_store_it_cannot_use_stops_with_one_line(tmp_path: Path, seaweedfs: S3Server) -> None:
+    result = run_lab_to_its_end(
+        tmp_path,
+        seaweedfs,
+        *("s3://no-such-bucket-here/", "--endpoint-url", seaweedfs.endpoint),
+        *("--port", str(free_port()), "--no-browser", "--", "--allow-root"),
     )
     assert result.returncode == 1
     lines = [line for line in result.stderr.splitlines() if "storage-hub cannot use the store" in line]
@@ -173,14 +169,7 @@ def test_lab_on_a_store_it_cannot_use_stops_with_one_line(tmp_path: Path, seawee
 
 
 def test_lab_refuses_a_malformed_url_before_starting(tmp_path: Path, seaweedfs: S3Server) -> None:
-    result = subprocess.run(
-        storage_hub_command("lab", "s3://key:secret@bucket/"),
-        env=lab_env(tmp_path, seaweedfs),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_lab_to_its_end(tmp_path, seaweedfs, "s3://key:secret@bucket/")
     assert result.returncode == 1
     assert result.stderr.startswith("error: ")
     assert "secret" not in result.stderr.replace("secret key", "").replace("secret option", "")
