@@ -3,6 +3,7 @@ conflicts, resumable after a kill or a server that goes away, and deleting from 
 
 from __future__ import annotations
 
+import asyncio
 import filecmp
 import json
 import os
@@ -19,6 +20,7 @@ from click.testing import CliRunner, Result
 
 from storage_hub import open_store
 from storage_hub.cli import main
+from storage_hub.migrate import transfer
 
 from .conftest import TEST_BUCKET, S3Server, fresh_prefix
 from .tcp_proxy import TcpProxy
@@ -162,8 +164,11 @@ def test_delete_source_removes_only_verified_objects(tmp_path: Path, stores_file
 
 
 def test_same_server_copies_server_side_and_cortx_profile_works(
-    tmp_path: Path, seaweedfs: S3Server, stores_file: dict[str, str]
+    tmp_path: Path, seaweedfs: S3Server, stores_file: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The 20 MiB file goes the streamed way (multipart upload, verified by reading it back), as a file over
+    # WHOLE_LIMIT would: this keeps that path covered with a small file.
+    monkeypatch.setattr(transfer, "WHOLE_LIMIT", 8 * MiB)
     source = tmp_path / "source"
     make_tree(source, small=10, big=20 * MiB)
     assert run("migrate", str(source), "sw").exit_code == 0
@@ -203,6 +208,48 @@ def test_same_server_copies_server_side_and_cortx_profile_works(
     copied = json.loads(report.read_text())["copied"]
     assert {c["method"] for c in copied} == {"server-side"}
     assert all(c["checksum"].startswith(("md5:", "sha256:")) for c in copied)
+
+
+def test_whole_copies_are_verified_without_head_or_read_back(tmp_path: Path, stores_file: dict[str, str]) -> None:
+    """A whole copy is verified by the MD5 in the PUT's answer: one PUT per file at the destination, nothing else."""
+    source = tmp_path / "source"
+    make_tree(source, small=40, big=0)
+    assert run("migrate", str(source), "sw").exit_code == 0
+    report = tmp_path / "r.json"
+    result = run("migrate", "sw", "ceph", "--report", str(report))
+    assert result.exit_code == 0, result.output
+    written = json.loads(report.read_text())
+    files = 40 + 1 + 1 + 2
+    assert {c["method"] for c in written["copied"]} == {"whole"}
+    assert all(c["checksum"].startswith("md5:") for c in written["copied"])
+    source_requests, destination_requests = written["requests"]["source"], written["requests"]["destination"]
+    assert source_requests["GetObject"] >= files and "HeadObject" not in source_requests
+    # The empty folders are made with a HEAD (is something there?) and a PUT of their marker each.
+    folders = written["summary"]["empty_folders"]
+    assert destination_requests["PutObject"] == files + folders
+    assert destination_requests.get("HeadObject", 0) == folders
+    assert "GetObject" not in destination_requests
+
+
+def test_memory_budget_bounds_the_bytes_in_flight() -> None:
+    budget = transfer.MemoryBudget(100)
+    held, peak = 0, 0
+
+    async def copy(size: int) -> None:
+        nonlocal held, peak
+        async with budget.hold(size):
+            held += min(size, 100)
+            peak = max(peak, held)
+            await asyncio.sleep(0.01)
+            held -= min(size, 100)
+
+    async def main() -> None:
+        await asyncio.gather(*(copy(size) for size in (60, 30, 30, 500, 10, 90)))
+
+    asyncio.run(main())
+    assert peak <= 100  # a share larger than the budget (500) is cut to it and runs alone
+    with pytest.raises(ValueError, match="positive"):
+        transfer.MemoryBudget(0)
 
 
 def test_cp_files_and_folders_and_ls(tmp_path: Path, stores_file: dict[str, str], seaweedfs: S3Server) -> None:
@@ -278,9 +325,7 @@ def test_a_killed_migration_reruns_to_completion(
     assert_same_tree(interrupted_source, back)
 
 
-def test_a_destination_that_goes_away_then_rerun(
-    interrupted_source: Path, tmp_path: Path, seaweedfs: S3Server
-) -> None:
+def test_a_destination_that_goes_away_then_rerun(interrupted_source: Path, tmp_path: Path, seaweedfs: S3Server) -> None:
     upstream = seaweedfs.endpoint.rsplit(":", 1)
     prefix = fresh_prefix()
     with TcpProxy((upstream[0].removeprefix("http://"), int(upstream[1]))) as proxy:

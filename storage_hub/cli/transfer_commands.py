@@ -11,15 +11,13 @@ from typing import Any
 import click
 
 from ..errors import NotFound, StorageError
-from ..migrate import ChecksumMismatch, MigrationReport, copy_verified, migrate, run_cancellable
+from ..migrate import DEFAULT_JOBS, ChecksumMismatch, MigrationReport, copy_verified, migrate, run_cancellable
 from ..migrate.plan import same_content
 from ..registry import open_store
 from ..store import Store
 from .app import EXIT_CONFLICTS, EXIT_FAILED, fail, main
 from .options import store_arguments
 from .progress import TransferProgress, print_plan, print_summary
-
-DEFAULT_JOBS = 16
 
 
 def _open(url: str, options: dict[str, Any]) -> Store:

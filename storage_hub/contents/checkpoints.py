@@ -103,17 +103,21 @@ class StoreCheckpoints(AsyncCheckpoints):
             raise HTTPError(404, f"Checkpoint does not exist: {path}@{checkpoint_id}") from e
 
     async def list_checkpoints(self, path: str) -> list[dict[str, Any]]:
-        """The file's checkpoints, newest first (at most ``retention``; older ones are deleted now)."""
+        """The file's checkpoints, oldest first (the newest ``retention``; older ones are deleted now).
+
+        Oldest first is the order JupyterLab relies on: it takes the last one as the latest (to restore without
+        an id, for "Last Checkpoint" in a tab's tooltip) and reverses the list to offer the newest first.
+        """
         with http_errors(path):
             try:
                 entries = await self.store.ls(self.folder(path))
             except NotFound:
                 entries = []
-        ids = sorted((e.name for e in entries if not e.is_dir), reverse=True)
+        ids = sorted(e.name for e in entries if not e.is_dir)
         if len(ids) > self.retention:
-            for old in ids[self.retention :]:
+            for old in ids[: -self.retention]:
                 await self.store.delete(self._key(old, path), missing_ok=True)
-            ids = ids[: self.retention]
+            ids = ids[-self.retention :]
         self._counts[path] = len(ids)
         return [self._model(i) for i in ids]
 

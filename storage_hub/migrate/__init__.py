@@ -6,13 +6,16 @@
 from __future__ import annotations
 
 from .plan import Conflict, Plan, make_plan
-from .run import MigrationReport, Progress, migrate, run_cancellable
-from .transfer import ChecksumMismatch, Copied, copy_verified
+from .run import DEFAULT_JOBS, DEFAULT_MEMORY, MigrationReport, Progress, migrate, run_cancellable
+from .transfer import ChecksumMismatch, Copied, MemoryBudget, copy_verified
 
 __all__ = [
+    "DEFAULT_JOBS",
+    "DEFAULT_MEMORY",
     "ChecksumMismatch",
     "Conflict",
     "Copied",
+    "MemoryBudget",
     "MigrationReport",
     "Plan",
     "Progress",

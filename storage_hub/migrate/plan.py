@@ -6,9 +6,12 @@ else a streamed sha256 of both sides.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from .. import paths
 from ..backend import Entry, run_bounded
@@ -17,6 +20,8 @@ from ..store import AsyncStore
 
 __all__ = ["Conflict", "Plan", "make_plan", "plain_md5", "sha256_of"]
 
+A = TypeVar("A")
+B = TypeVar("B")
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
 HASH_CHUNK = 8 * 2**20
 
@@ -90,9 +95,26 @@ async def listing(store: AsyncStore) -> list[Entry]:
         return []
 
 
+async def _both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """Await both at once; if one fails, the other is cancelled (not left running)."""
+    tasks = asyncio.ensure_future(first), asyncio.ensure_future(second)
+    try:
+        return await tasks[0], await tasks[1]
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
 async def make_plan(src: AsyncStore, dst: AsyncStore, *, jobs: int, overwrite: bool = False) -> Plan:
-    """Compare the two trees. With ``overwrite``, conflicting files are planned as copies."""
-    source, existing = await listing(src), {e.path: e for e in await listing(dst)}
+    """Compare the two trees. With ``overwrite``, conflicting files are planned as copies.
+
+    Both trees are listed at once; only files present on both sides are compared (``jobs`` at a time, for those
+    that need their content hashed).
+    """
+    source, listed = await _both(listing(src), listing(dst))
+    existing = {e.path: e for e in listed}
     plan = Plan()
     files = [e for e in source if not e.is_dir]
     parents = {paths.parent(e.path) for e in source}
@@ -101,18 +123,13 @@ async def make_plan(src: AsyncStore, dst: AsyncStore, *, jobs: int, overwrite: b
             plan.source_folders.append(entry.path)
             if entry.path not in parents and entry.path not in existing:
                 plan.folders.append(entry.path)
-    verdicts: dict[str, bool | None] = {}
+    verdicts: dict[str, bool] = {}
 
     async def judge(entry: Entry) -> None:
-        target = existing.get(entry.path)
-        if target is None:
-            verdicts[entry.path] = None
-        elif target.is_dir:
-            verdicts[entry.path] = False
-        else:
-            verdicts[entry.path] = await same_content(src, entry, dst, target)
+        target = existing[entry.path]
+        verdicts[entry.path] = not target.is_dir and await same_content(src, entry, dst, target)
 
-    failed = await run_bounded(files, judge, jobs)
+    failed = await run_bounded([e for e in files if e.path in existing], judge, jobs)
     if failed:
         entry, error = next(iter(failed.items()))
         raise (
@@ -125,7 +142,7 @@ async def make_plan(src: AsyncStore, dst: AsyncStore, *, jobs: int, overwrite: b
             )
         )
     for entry in files:
-        verdict = verdicts[entry.path]
+        verdict = verdicts.get(entry.path)
         if verdict is None:
             plan.copy.append(entry)
         elif verdict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -19,9 +20,14 @@ from ..backend import Entry, run_bounded
 from ..errors import BackendUnavailable, FolderNotEmpty, NotFound, StorageError
 from ..store import AsyncStore
 from .plan import Plan, make_plan
-from .transfer import ChecksumMismatch, Copied, copy_verified
+from .transfer import ChecksumMismatch, Copied, MemoryBudget, copy_verified
 
-__all__ = ["MigrationReport", "Progress", "migrate", "run_cancellable"]
+__all__ = ["DEFAULT_JOBS", "DEFAULT_MEMORY", "MigrationReport", "Progress", "migrate", "run_cancellable"]
+
+#: Files in flight.
+DEFAULT_JOBS = 16
+#: Bytes the copies in flight hold together at most (see :class:`~.transfer.MemoryBudget`).
+DEFAULT_MEMORY = 256 * 2**20
 
 R = TypeVar("R")
 #: Errors worth another try: the bytes did not arrive whole, or the server was away for longer than the retries
@@ -50,6 +56,9 @@ class MigrationReport:
     folders_made: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: The requests sent to each server, by operation (``{"source": {"GetObject": 10, ...}, "destination":
+    #: {...}}``), for the stores whose backend counts them (S3 and CORTX).
+    requests: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -66,6 +75,7 @@ class MigrationReport:
             "destination": self.destination,
             "dry_run": self.dry_run,
             "seconds": round(self.seconds, 3),
+            "requests": self.requests,
             "summary": {
                 "to_copy": {"objects": len(plan.copy), "bytes": plan.copy_bytes},
                 "identical": {"objects": len(plan.identical), "bytes": plan.identical_bytes},
@@ -97,24 +107,33 @@ async def migrate(
     dry_run: bool = False,
     overwrite: bool = False,
     delete_source: bool = False,
-    jobs: int = 8,
+    jobs: int = DEFAULT_JOBS,
+    memory: int = DEFAULT_MEMORY,
     retries: int = 2,
     progress: Progress | None = None,
     on_plan: Callable[[Plan], None] | None = None,
 ) -> MigrationReport:
-    """Copy everything of ``src`` into ``dst`` (same relative paths), verified. See the module's documentation."""
+    """Copy everything of ``src`` into ``dst`` (same relative paths), verified. See the module's documentation.
+
+    ``jobs`` files are copied at a time, holding at most ``memory`` bytes together (a file larger than
+    :data:`~.transfer.WHOLE_LIMIT` is streamed and counts as :data:`~.transfer.STREAM_MEMORY`). A failed copy is
+    tried ``retries`` more times when the bytes did not arrive whole or a server was away. ``progress`` hears of
+    every file copied, ``on_plan`` gets the plan before anything is copied.
+    """
     started = time.monotonic()
+    counted = _RequestCounts({"source": src, "destination": dst})
     plan = await make_plan(src, dst, jobs=jobs, overwrite=overwrite)
     if on_plan is not None:
         on_plan(plan)
     report = MigrationReport(src.config.url, dst.config.url, dry_run, plan)
     if dry_run:
-        report.seconds = time.monotonic() - started
+        report.seconds, report.requests = time.monotonic() - started, counted.since()
         return report
     if progress is not None:
         progress.start(len(plan.copy), plan.copy_bytes)
 
     unreachable: list[BackendUnavailable] = []
+    budget = MemoryBudget(memory)
 
     async def copy_one(entry: Entry) -> None:
         for attempt in range(retries + 1):
@@ -122,7 +141,7 @@ async def migrate(
                 report.abandoned.append(entry.path)
                 return
             try:
-                copied = await copy_verified(src, dst, entry)
+                copied = await copy_verified(src, dst, entry, memory=budget)
             except RETRIED as e:
                 if attempt == retries:
                     if isinstance(e, BackendUnavailable):
@@ -149,8 +168,26 @@ async def migrate(
             report.failed[folder + "/"] = _describe(error)
     if delete_source:
         await _delete_verified(src, report, jobs)
-    report.seconds = time.monotonic() - started
+    report.seconds, report.requests = time.monotonic() - started, counted.since()
     return report
+
+
+class _RequestCounts:
+    """The requests counted by the stores' backends (``backend.requests``, a ``Counter``) since this was made."""
+
+    def __init__(self, stores: dict[str, AsyncStore]) -> None:
+        self._counters: dict[str, Counter[str]] = {}
+        for name, store in stores.items():
+            counter = getattr(store.backend, "requests", None)
+            if isinstance(counter, Counter) and all(counter is not c for c in self._counters.values()):
+                self._counters[name] = counter
+        self._start = {name: Counter(counter) for name, counter in self._counters.items()}
+
+    def since(self) -> dict[str, dict[str, int]]:
+        return {
+            name: dict(sorted((Counter(counter) - self._start[name]).items()))
+            for name, counter in self._counters.items()
+        }
 
 
 async def _delete_verified(src: AsyncStore, report: MigrationReport, jobs: int) -> None:

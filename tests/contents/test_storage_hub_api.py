@@ -91,16 +91,17 @@ async def test_requests_per_operation(jp_fetch: Any, jp_serverapp: Any, store: S
 
 
 # -- checkpoints --------------------------------------------------------------------------------------------------
-async def test_several_checkpoints_newest_first_and_restore_any(jp_fetch: Any, store: Store) -> None:
+async def test_several_checkpoints_oldest_first_and_restore_any(jp_fetch: Any, store: Store) -> None:
+    # Oldest first, as JupyterLab expects: it takes the last one as the latest and offers them reversed.
     path = "cp/note book.ipynb"
     ids = []
     for version in ("v1", "v2", "v3"):
         await api(jp_fetch, path, "PUT", {"type": "notebook", "content": json.loads(notebook_json(version))})
         ids.append((await api(jp_fetch, f"{path}/checkpoints", "POST"))["id"])
     listed = await api(jp_fetch, f"{path}/checkpoints")
-    assert [c["id"] for c in listed][:3] == ids[::-1]
+    assert [c["id"] for c in listed][-3:] == ids
     times = [c["last_modified"] for c in listed]
-    assert times == sorted(times, reverse=True)
+    assert times == sorted(times)
     await api(jp_fetch, f"{path}/checkpoints/{ids[0]}", "POST")
     restored = await api(jp_fetch, path)
     assert restored["content"]["cells"][0]["source"] == "v1"
@@ -115,7 +116,7 @@ async def test_checkpoint_retention(jp_fetch: Any, jp_serverapp: Any) -> None:
     await api(jp_fetch, "r.ipynb", "PUT", {"type": "notebook", "content": json.loads(notebook_json("x"))})
     made = [(await api(jp_fetch, "r.ipynb/checkpoints", "POST"))["id"] for _ in range(4)]
     listed = [c["id"] for c in await api(jp_fetch, "r.ipynb/checkpoints")]
-    assert listed == made[::-1][:2]
+    assert listed == made[-2:]  # the newest two, oldest first
 
 
 async def test_checkpoints_follow_renames_and_deletes(jp_fetch: Any, store: Store) -> None:

