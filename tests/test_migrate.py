@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import filecmp
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -134,14 +135,17 @@ def test_conflicts_are_reported_and_left_untouched_unless_overwrite(
     source.mkdir()
     (source / "a.txt").write_text("new version\n")
     (source / "b.txt").write_text("same\n")
+    (source / "c.txt").write_text("content\n")
     with open_store("sw") as store:
         store.write_text("a.txt", "their version\n")
         store.write_text("b.txt", "same\n")
+        store.write_text("c.txt", "")  # what an upload cut off after its headers leaves on SeaweedFS
         report = tmp_path / "r.json"
         result = run("migrate", str(source), "sw", "--report", str(report))
         assert result.exit_code == 3, result.output
         assert "conflict: a.txt differs at the destination; left untouched" in result.output
         assert store.read_text("a.txt") == "their version\n"
+        assert store.read_text("c.txt") == "content\n"  # an empty file has nothing to lose: no conflict
         assert json.loads(report.read_text())["conflicts"] == [
             {"path": "a.txt", "source_size": 12, "destination_size": 14}
         ]
@@ -250,6 +254,19 @@ def test_memory_budget_bounds_the_bytes_in_flight() -> None:
     assert peak <= 100  # a share larger than the budget (500) is cut to it and runs alone
     with pytest.raises(ValueError, match="positive"):
         transfer.MemoryBudget(0)
+
+
+def test_the_echo_of_a_broken_connection_prints_no_traceback() -> None:
+    """asyncio's "never retrieved" report of aiohttp's body writer, when a server goes away, is dropped."""
+    from storage_hub.cli.transfer_commands import _BrokenConnectionEchoes
+
+    def record(message: str, error: BaseException) -> logging.LogRecord:
+        return logging.LogRecord("asyncio", logging.ERROR, __file__, 1, message, None, (type(error), error, None))
+
+    echo = _BrokenConnectionEchoes()
+    assert not echo.filter(record("Task exception was never retrieved\nfuture: ...", ConnectionResetError("closing")))
+    assert echo.filter(record("Task exception was never retrieved\nfuture: ...", ValueError("a real bug")))
+    assert echo.filter(record("Unclosed client session", ConnectionResetError("closing")))
 
 
 def test_cp_files_and_folders_and_ls(tmp_path: Path, stores_file: dict[str, str], seaweedfs: S3Server) -> None:

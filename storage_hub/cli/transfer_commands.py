@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -18,6 +19,25 @@ from ..store import Store
 from .app import EXIT_CONFLICTS, EXIT_FAILED, fail, main
 from .options import store_arguments
 from .progress import TransferProgress, print_plan, print_summary
+
+
+class _BrokenConnectionEchoes(logging.Filter):
+    """Drops asyncio's "Task exception was never retrieved" about a broken connection.
+
+    When a server goes away mid-request, aiohttp's background task that sends the request body fails as well; its
+    error is never awaited, so asyncio would print its traceback. The request's own error is what the summary
+    reports (and the rerun hint): this echo of it is noise.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(error, OSError) and str(record.msg).startswith("Task exception was never retrieved"))
+
+
+def _quiet_broken_connections() -> None:
+    logger = logging.getLogger("asyncio")
+    if not any(isinstance(f, _BrokenConnectionEchoes) for f in logger.filters):
+        logger.addFilter(_BrokenConnectionEchoes())
 
 
 def _open(url: str, options: dict[str, Any]) -> Store:
@@ -42,6 +62,7 @@ def _finish(report: MigrationReport) -> None:
 def _run_migration(
     src: Store, dst: Store, *, dry_run: bool, overwrite: bool, delete_source: bool, jobs: int, report_path: Path | None
 ) -> None:
+    _quiet_broken_connections()
     with TransferProgress() as progress:
         try:
             report = run_cancellable(
@@ -129,6 +150,7 @@ def _split(url: str) -> tuple[str, str]:
 
 
 def _copy_file(source: Store, name: str, dest: str, dest_options: dict[str, Any], overwrite: bool) -> None:
+    _quiet_broken_connections()
     entry = source.info(name)
     folder, target = (dest, name) if dest.endswith("/") else _split(dest)
     with _open(folder, dest_options) as destination:

@@ -2,6 +2,10 @@
 
 Identical means same size and same content: the ETags when both are plain MD5s (one listing, no extra request),
 else a streamed sha256 of both sides.
+
+An empty file at the destination where the source's file has content is no conflict: it is copied over, as it
+holds nothing to lose. SeaweedFS leaves exactly such a file when an upload is cut off after its headers (a server
+that went away mid-migration), and the rerun must be able to finish the job.
 """
 
 from __future__ import annotations
@@ -127,6 +131,8 @@ async def make_plan(src: AsyncStore, dst: AsyncStore, *, jobs: int, overwrite: b
 
     async def judge(entry: Entry) -> None:
         target = existing[entry.path]
+        if not target.is_dir and target.size == 0 < entry.size:
+            return  # an empty file holds nothing a copy could lose: planned as absent (see the module's notes)
         verdicts[entry.path] = not target.is_dir and await same_content(src, entry, dst, target)
 
     failed = await run_bounded([e for e in files if e.path in existing], judge, jobs)
