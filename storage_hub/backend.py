@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import abc
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+import hashlib
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar, Literal, TypeVar
 
 from .config import StoreConfig
+from .errors import ChecksumMismatch
 
 __all__ = [
     "Backend",
@@ -28,6 +30,7 @@ __all__ = [
     "EntryType",
     "ReadSession",
     "WriteSession",
+    "check_md5",
     "run_bounded",
 ]
 
@@ -52,6 +55,9 @@ class Capabilities:
         Many objects can be deleted in one request (S3 ``DeleteObjects``, 1,000 keys each).
     atomic_rename:
         Files and folders can be renamed in one atomic step (local disk); otherwise a move is copy + delete.
+    checked_writes:
+        A write up to ``max_single_put`` can carry the MD5 of its bytes for the server to check, and its answer
+        gives the MD5 of what was stored (S3 ``Content-MD5`` and a single-part ETag).
     max_single_put:
         Largest object one plain write may send, in bytes (``None``: no limit).
     max_copy_size:
@@ -66,6 +72,7 @@ class Capabilities:
     versioning: bool = False
     bulk_delete: bool = False
     atomic_rename: bool = False
+    checked_writes: bool = False
     max_single_put: int | None = None
     max_copy_size: int | None = None
     max_key_bytes: int | None = None
@@ -234,16 +241,40 @@ class Backend(abc.ABC):
         """A streamed read of file ``key``. Raises ``NotFound``."""
 
     @abc.abstractmethod
-    async def write(self, key: str, data: bytes, *, exclusive: bool = False) -> Entry:
+    async def write(self, key: str, data: bytes, *, exclusive: bool = False, md5: str | None = None) -> Entry:
         """Replace file ``key`` with ``data`` atomically, creating parent folders as needed; returns its entry.
 
         With ``exclusive`` the write fails with ``AlreadyExists`` if the key exists; backends whose
-        capabilities say ``conditional_writes`` do that race-free on the server.
+        capabilities say ``conditional_writes`` do that race-free on the server. With ``md5`` (hex) it fails
+        with ``ChecksumMismatch``, writing nothing, unless that is the MD5 of the bytes written (on S3 the server
+        checks the bytes it received).
         """
 
     @abc.abstractmethod
     async def open_write(self, key: str) -> WriteSession:
         """Start a streamed, atomic write of file ``key``."""
+
+    async def write_stream(self, key: str, chunks: AsyncIterable[bytes], *, size: int, md5: str) -> Entry:
+        """Replace file ``key`` with the bytes of ``chunks``, holding one chunk at a time; fails with
+        ``ChecksumMismatch``, writing nothing, unless they are ``size`` bytes with the MD5 ``md5`` (hex).
+
+        This default goes through :meth:`open_write` and hashes the bytes here; S3 sends them in one PUT that
+        the server checks.
+        """
+        digest, count = hashlib.md5(), 0
+        session = await self.open_write(key)
+        try:
+            async for chunk in chunks:
+                await asyncio.to_thread(digest.update, chunk)
+                count += len(chunk)
+                await session.write(chunk)
+            if count != size or digest.hexdigest() != md5:
+                raise ChecksumMismatch(f"{key}: the bytes to write are not the {size} bytes of MD5 {md5}", key)
+            await session.commit()
+        except BaseException:
+            await session.abort()
+            raise
+        return await self.info(key)
 
     # -- tree operations --------------------------------------------------------------------------------------
     @abc.abstractmethod
@@ -282,6 +313,12 @@ class Backend(abc.ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.config!r})"
+
+
+async def check_md5(key: str, data: bytes, md5: str) -> None:
+    """Raise ``ChecksumMismatch`` unless ``data`` has the MD5 ``md5`` (hex); hashed in a worker thread."""
+    if await asyncio.to_thread(lambda: hashlib.md5(data).hexdigest()) != md5:
+        raise ChecksumMismatch(f"{key}: the bytes to write do not have the MD5 they were given with", key)
 
 
 async def run_bounded(

@@ -114,6 +114,10 @@ class Conflict(StorageError, OSError):
         self.errno = errno.EBUSY
 
 
+class ChecksumMismatch(StorageError, OSError):
+    """The bytes that arrived (or were read) are not the ones expected: a size or checksum differs."""
+
+
 class InvalidPath(StorageError, ValueError):
     """The path is refused before any request is sent (escape from the root, NUL, too long...)."""
 

@@ -15,7 +15,7 @@ import asyncio
 import functools
 import io
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Coroutine
 from typing import Any, Literal, ParamSpec, TypeVar, overload
 
 from fsspec.asyn import get_loop, sync
@@ -204,19 +204,21 @@ class AsyncStore:
         return self._rel(entry), data
 
     @_on_io_loop
-    async def write_bytes(self, path: str, data: bytes, *, overwrite: bool = True) -> Entry:
+    async def write_bytes(self, path: str, data: bytes, *, overwrite: bool = True, md5: str | None = None) -> Entry:
         """Replace file ``path`` with ``data`` atomically, parent folders created as needed; returns its entry.
 
         With ``overwrite=False`` an existing file raises ``AlreadyExists`` (race-free where the server
-        supports conditional writes). On local disk, writing over a folder raises ``IsAFolder``; object stores
-        allow a file and a folder of the same name side by side, and this costs no request to check.
+        supports conditional writes). With ``md5`` (hex), bytes whose MD5 differs raise ``ChecksumMismatch`` and
+        nothing is written (on S3 the server checks what it received: ``Content-MD5``). On local disk, writing
+        over a folder raises ``IsAFolder``; object stores allow a file and a folder of the same name side by
+        side, and this costs no request to check.
         """
         path = paths.normalize(path)
         if not path:
             raise IsAFolder("cannot write a file at the store root", path)
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data must be bytes, not {type(data).__name__}")
-        return self._rel(await self.backend.write(self.key(path), bytes(data), exclusive=not overwrite))
+        return self._rel(await self.backend.write(self.key(path), bytes(data), exclusive=not overwrite, md5=md5))
 
     async def read_text(self, path: str, encoding: str = "utf-8") -> str:
         """The content of file ``path`` decoded as text."""
@@ -256,6 +258,17 @@ class AsyncStore:
         if not path:
             raise IsAFolder("cannot write a file at the store root", path)
         return AsyncWriter(await self.backend.open_write(self.key(path)))
+
+    @_on_io_loop
+    async def write_stream(self, path: str, chunks: AsyncIterable[bytes], *, size: int, md5: str) -> Entry:
+        """Replace file ``path`` with the bytes of ``chunks`` (memory: one chunk), atomically; raises
+        ``ChecksumMismatch``, writing nothing, unless they are ``size`` bytes with the MD5 ``md5`` (hex): on S3 one
+        PUT whose bytes the server checks (up to 5 GiB), elsewhere hashed as they are written.
+        """
+        path = paths.normalize(path)
+        if not path:
+            raise IsAFolder("cannot write a file at the store root", path)
+        return self._rel(await self.backend.write_stream(self.key(path), chunks, size=size, md5=md5))
 
     async def _refuse_folder(self, path: str, key: str) -> None:
         try:
@@ -559,8 +572,8 @@ class Store:
     def read_entry(self, path: str) -> tuple[Entry, bytes]:
         return _blocking(self.aio.read_entry(path))
 
-    def write_bytes(self, path: str, data: bytes, *, overwrite: bool = True) -> Entry:
-        return _blocking(self.aio.write_bytes(path, data, overwrite=overwrite))
+    def write_bytes(self, path: str, data: bytes, *, overwrite: bool = True, md5: str | None = None) -> Entry:
+        return _blocking(self.aio.write_bytes(path, data, overwrite=overwrite, md5=md5))
 
     def write_text(self, path: str, text: str, encoding: str = "utf-8", *, overwrite: bool = True) -> Entry:
         return _blocking(self.aio.write_text(path, text, encoding, overwrite=overwrite))

@@ -22,6 +22,10 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     requests: int = 0
+    #: The first ``drop`` requests get no answer: their connection is closed.
+    drop: int = 0
+    #: The method and headers of every request received.
+    seen: list[tuple[str, dict[str, str]]] = field(default_factory=list)
 
 
 def error_reply(status: int, code: str, message: str = "", extra: str = "") -> Reply:
@@ -46,9 +50,13 @@ def fake_s3(reply: Reply, tls: tuple[Path, Path] | None = None) -> Iterator[str]
     class Handler(BaseHTTPRequestHandler):
         def _answer(self) -> None:
             reply.requests += 1
+            reply.seen.append((self.command, dict(self.headers.items())))
             length = int(self.headers.get("Content-Length") or 0)
             if length:
                 self.rfile.read(length)
+            if reply.requests <= reply.drop:
+                self.close_connection = True
+                return
             self.send_response(reply.status)
             for name, value in reply.headers.items():
                 self.send_header(name, value)

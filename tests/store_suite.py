@@ -10,12 +10,14 @@ import asyncio
 import hashlib
 import os
 import threading
+from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest
 
 from storage_hub import (
     AlreadyExists,
+    ChecksumMismatch,
     FolderNotEmpty,
     InvalidPath,
     IsAFolder,
@@ -173,6 +175,49 @@ class StoreSuite:
             await writer.commit()
             chunks = [c async for c in store.aio.iter_bytes("stream.bin", chunk_size=MiB // 2)]
             assert b"".join(chunks) == b"a" * MiB + b"b" * MiB
+
+        asyncio.run(scenario())
+
+    def test_write_with_md5_checks_the_bytes(self, store: Store) -> None:
+        data = b"checked bytes"
+        store.write_bytes("md5/ok.txt", data, md5=hashlib.md5(data).hexdigest())
+        assert store.read_bytes("md5/ok.txt") == data
+        store.write_bytes("md5/keep.txt", b"old")
+        wrong = hashlib.md5(b"other bytes").hexdigest()
+        for path in ("md5/keep.txt", "md5/new.txt"):
+            with pytest.raises(ChecksumMismatch):
+                store.write_bytes(path, data, md5=wrong)
+        assert store.read_bytes("md5/keep.txt") == b"old"
+        assert not store.exists("md5/new.txt")
+
+    @pytest.mark.parametrize("size", [0, 5 * MiB + 3])
+    def test_write_stream_is_checked_and_atomic(self, store: Store, size: int) -> None:
+        data = os.urandom(size)
+        md5 = hashlib.md5(data).hexdigest()
+
+        async def chunks(body: bytes, failure: BaseException | None = None) -> AsyncIterator[bytes]:
+            for start in range(0, len(body), MiB):
+                yield body[start : start + MiB]
+            if failure is not None:
+                raise failure
+
+        async def scenario() -> None:
+            entry = await store.aio.write_stream("s/new.bin", chunks(data), size=size, md5=md5)
+            assert (entry.path, entry.size) == ("s/new.bin", size)
+            assert await store.aio.read_bytes("s/new.bin") == data
+            await store.aio.write_bytes("s/keep.bin", b"old")
+            wrong: list[tuple[bytes, str]] = [(data + b"x", md5), (data, hashlib.md5(b"other").hexdigest())]
+            if size:
+                wrong.append((data[: size // 2], md5))
+            for body, checksum in wrong:
+                for path in ("s/keep.bin", "s/absent.bin"):
+                    with pytest.raises(ChecksumMismatch):
+                        await store.aio.write_stream(path, chunks(body), size=size, md5=checksum)
+            source_failure = NotFound("the source went away", "elsewhere.bin")
+            with pytest.raises(NotFound, match="the source went away"):
+                await store.aio.write_stream("s/absent.bin", chunks(data, source_failure), size=size + 1, md5=md5)
+            assert await store.aio.read_bytes("s/keep.bin") == b"old"
+            assert not await store.aio.exists("s/absent.bin")
 
         asyncio.run(scenario())
 

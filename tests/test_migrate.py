@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import filecmp
+import hashlib
 import json
 import logging
 import os
@@ -233,6 +234,27 @@ def test_whole_copies_are_verified_without_head_or_read_back(tmp_path: Path, sto
     assert destination_requests["PutObject"] == files + folders
     assert destination_requests.get("HeadObject", 0) == folders
     assert "GetObject" not in destination_requests
+
+
+def test_large_files_with_an_md5_are_piped_into_a_put_the_destination_checks(
+    tmp_path: Path, stores_file: dict[str, str]
+) -> None:
+    """A file over PIPE_FROM whose source gives its MD5 streams from its GET into one PUT that Ceph RGW checks
+    (Content-MD5) and answers with the MD5 it stored: no HEAD, no read back, nothing held whole in memory."""
+    data = {f"big/{i} é.bin": os.urandom(transfer.PIPE_FROM + 1 + i * MiB) for i in range(3)}
+    with open_store("sw") as store:
+        for path, body in data.items():
+            store.write_bytes(path, body)  # one PUT each: a plain MD5 ETag
+    report = tmp_path / "r.json"
+    result = run("migrate", "sw", "ceph", "--report", str(report))
+    assert result.exit_code == 0, result.output
+    written = json.loads(report.read_text())
+    assert {c["path"]: (c["method"], c["checksum"]) for c in written["copied"]} == {
+        path: ("piped", f"md5:{hashlib.md5(body).hexdigest()}") for path, body in data.items()
+    }
+    assert written["requests"]["destination"] == {"ListObjectsV2": 1, "PutObject": 3}
+    with open_store("ceph") as store:
+        assert {path: store.read_bytes(path) for path in data} == data
 
 
 def test_memory_budget_bounds_the_bytes_in_flight() -> None:

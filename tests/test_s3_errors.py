@@ -121,11 +121,14 @@ def test_tls_with_unknown_ca_points_to_ca_bundle(tmp_path: Path, protocol: str) 
         store = open_store(f"{protocol}://bucket/x/", endpoint_url=endpoint, key="k", secret=SECRET)
         with pytest.raises(BackendUnavailable, match=r"TLS verification failed.*ca_bundle"):
             store.ls("")
+        with pytest.raises(BackendUnavailable, match=r"TLS verification failed.*ca_bundle"):
+            store.read_bytes("a.txt")  # a GET goes through aiohttp (s3_http), a listing through botocore
         store.close()
         trusted = open_store(
             f"{protocol}://bucket/x/", endpoint_url=endpoint, key="k", secret=SECRET, ca_bundle=str(cert)
         )
         assert trusted.ls("") == []
+        assert trusted.read_bytes("a.txt") == EMPTY_LISTING
         trusted.close()
 
 

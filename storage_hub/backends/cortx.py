@@ -29,6 +29,7 @@ class CortxBackend(S3Backend):
         conditional_writes=False,
         versioning=False,
         bulk_delete=True,
+        checked_writes=True,
         max_single_put=5 * GiB,
         max_copy_size=5 * GiB,
         max_key_bytes=1024,

@@ -18,7 +18,7 @@ import fsspec
 from fsspec.asyn import AsyncFileSystem
 from fsspec.implementations.asyn_wrapper import AsyncFileSystemWrapper
 
-from ..backend import Backend, Capabilities, Entry, EntryType, ReadSession, WriteSession
+from ..backend import Backend, Capabilities, Entry, EntryType, ReadSession, WriteSession, check_md5
 from ..config import StoreConfig
 from ..errors import (
     AlreadyExists,
@@ -187,7 +187,9 @@ class FsspecBackend(Backend):
             raise IsAFolder(f"{key}: is a folder, not a file", key)
         return _RangedReadSession(self, key, entry.size)
 
-    async def write(self, key: str, data: bytes, *, exclusive: bool = False) -> Entry:
+    async def write(self, key: str, data: bytes, *, exclusive: bool = False, md5: str | None = None) -> Entry:
+        if md5 is not None:
+            await check_md5(key, data, md5)
         with translate_os_errors(key):
             if exclusive and await self.fs._exists(key):
                 raise AlreadyExists(f"{key}: already exists", key)

@@ -11,7 +11,7 @@ from typing import IO
 
 from fsspec.implementations.local import LocalFileSystem
 
-from ..backend import Capabilities, Entry, WriteSession
+from ..backend import Capabilities, Entry, WriteSession, check_md5
 from ..config import StoreConfig
 from ..errors import AlreadyExists
 from .fsspec_url import FsspecBackend, translate_os_errors
@@ -103,7 +103,9 @@ class LocalBackend(FsspecBackend):
     async def find(self, key: str) -> list[Entry]:
         return [e for e in await super().find(key) if not e.name.startswith(TEMP_PREFIX)]
 
-    async def write(self, key: str, data: bytes, *, exclusive: bool = False) -> Entry:
+    async def write(self, key: str, data: bytes, *, exclusive: bool = False, md5: str | None = None) -> Entry:
+        if md5 is not None:
+            await check_md5(key, data, md5)
         with translate_os_errors(key):
             try:
                 await asyncio.to_thread(_write, key, data, exclusive)

@@ -15,7 +15,7 @@ import functools
 import threading
 import urllib.parse
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields, replace
 from datetime import datetime, timezone
@@ -30,11 +30,12 @@ import s3fs
 from botocore.config import Config
 from botocore.exceptions import ClientError, UnseekableStreamError
 
-from ..backend import Backend, Capabilities, Check, Entry, ReadSession, WriteSession, run_bounded
+from ..backend import Backend, Capabilities, Check, Entry, ReadSession, WriteSession, check_md5, run_bounded
 from ..config import StoreConfig, redact
 from ..errors import (
     AlreadyExists,
     BackendUnavailable,
+    ChecksumMismatch,
     ConfigurationError,
     Conflict,
     IsAFolder,
@@ -44,17 +45,19 @@ from ..errors import (
     StorageError,
 )
 from .s3_errors import Advice, cause_code, clock_skew_seconds, error_code, s3_errors
+from .s3_http import MAX_LOOP_BODY, ObjectAnswer, ObjectRequests, content_md5
 from .s3_options import S3Options
+from .s3_sigv4 import sign_md5_checked
 from .s3_transfer import BytesBuffer, MultipartWriteSession, S3ReadSession, read_body_into, read_parts, upload_parts
 
 __all__ = ["S3Backend"]
 
 GiB = 2**30
-#: Whole-object reads and writes above this size run in a worker thread on botocore's blocking client: on this
-#: kind of machine aiohttp's chunked body handling costs an extra full copy (measured 1.6-1.9x slower for 256 MiB
-#: than a plain botocore GET), while smaller transfers stay on the event loop, where they cost no thread hop.
-#: Reads above it continue in parallel ranged GETs, writes above ``multipart_threshold`` go up in parallel parts
-#: (:mod:`.s3_transfer`).
+#: A whole-object read takes this much in its first GET, on the event loop; the rest of a larger object comes in
+#: parallel ranged GETs in worker threads on botocore's blocking client (:mod:`.s3_transfer`): on this kind of
+#: machine aiohttp's chunked body handling costs an extra full copy (measured 1.6-1.9x slower for 256 MiB than a
+#: plain botocore GET). Writes above ``MAX_LOOP_BODY`` go through the blocking client in a thread, those above
+#: ``multipart_threshold`` in parallel parts.
 THREAD_TRANSFER = 8 * 2**20
 DELETE_BATCH = 1000
 MAX_CLOCK_SKEW = 900.0
@@ -89,6 +92,7 @@ class S3Backend(Backend):
         conditional_writes=True,
         versioning=True,
         bulk_delete=True,
+        checked_writes=True,
         max_single_put=5 * GiB,
         max_copy_size=5 * GiB,
         max_key_bytes=1024,
@@ -121,6 +125,7 @@ class S3Backend(Backend):
         self._client_lock = asyncio.Lock()
         self._blocking: Any = None
         self._blocking_lock = threading.Lock()
+        self.objects = ObjectRequests(self.options, self.client, self.count)
         key = self.options.key or ""
         self.advice = self.make_advice(key[:4] + "***" if key else "(from the AWS credential chain)")
 
@@ -161,8 +166,12 @@ class S3Backend(Backend):
         return self._client
 
     def _count(self, model: Any, **_: Any) -> None:
+        self.count(model.name)
+
+    def count(self, operation: str) -> None:
+        """Count one request of ``operation`` (``GetObject``...) in ``self.requests``."""
         with self._requests_lock:
-            self.requests[model.name] += 1
+            self.requests[operation] += 1
 
     def _blocking_client(self) -> Any:
         """botocore's blocking client with the same options and credential chain, for large transfers in threads.
@@ -177,6 +186,7 @@ class S3Backend(Backend):
                 kwargs["config"] = kwargs["config"].merge(Config(parameter_validation=False))
                 client = _blocking_session(self.options.profile).create_client("s3", **kwargs)
                 client.meta.events.register("before-call.s3", self._count)
+                client.meta.events.register("before-sign.s3.PutObject", sign_md5_checked)
                 self._blocking = client
             return self._blocking
 
@@ -299,24 +309,26 @@ class S3Backend(Backend):
             raise IsAFolder(f"{key}: is a bucket, not a file", key)
         return bucket, obj
 
+    async def get(self, key: str, byte_range: str | None = None) -> ObjectAnswer:
+        """One ``GetObject`` (:mod:`.s3_http`), its body read."""
+        bucket, obj = self._file_key(key)
+        with self.errors(key):
+            return await self.objects.get(bucket, obj, byte_range=byte_range)
+
     async def read(self, key: str, start: int | None = None, end: int | None = None) -> bytes:
         if start is None and end is None:
             return (await self.read_entry(key))[1]
-        bucket, obj = self._file_key(key)
         first = start or 0
         if end is not None and end <= first:
+            self._file_key(key)
             return b""
-        ranged = f"bytes={first}-{'' if end is None else end - 1}"
         try:
-            response = await self.call("get_object", key, Bucket=bucket, Key=obj, Range=ranged)
+            answer = await self.get(key, f"bytes={first}-{'' if end is None else end - 1}")
         except StorageError as e:
             if cause_code(e) == "InvalidRange":  # a range starting at or past the end
                 return b""
             raise
-        with self.errors(key):
-            async with response["Body"] as body:
-                data: bytes = await body.read()
-        return data
+        return answer.body
 
     async def read_entry(self, key: str) -> tuple[Entry, bytes]:
         """One GET for an object up to ``THREAD_TRANSFER`` bytes; a larger one continues in parallel ranged GETs.
@@ -328,35 +340,20 @@ class S3Backend(Backend):
         """
         bucket, obj = self._file_key(key)
         try:
-            response = await self.call(
-                "get_object", key, Bucket=bucket, Key=obj, Range=f"bytes=0-{THREAD_TRANSFER - 1}"
-            )
+            answer = await self.get(key, f"bytes=0-{THREAD_TRANSFER - 1}")
         except StorageError as e:
             if cause_code(e) != "InvalidRange":
                 raise
-            # An empty object has no byte 0 to ask for.
-            response = await self.call("get_object", key, Bucket=bucket, Key=obj)
-        size, head = _total_size(response), int(response["ContentLength"])
-        data: bytes | None = None
-        with self.errors(key):
-            async with response["Body"] as body:
-                if size <= head:
-                    data = await body.read()
-                else:
-                    with contextlib.suppress(Conflict):
-                        data = await read_parts(
-                            self, key, size=size, etag=response.get("ETag"), head=head, read_head=body.read
-                        )
-        if data is None:
-            response = await self.call_in_thread("get_object", key, Bucket=bucket, Key=obj)
-            data = response["Body"]
-        meta = {
-            "Key": obj,
-            "Size": len(data),
-            "LastModified": response.get("LastModified"),
-            "ETag": response.get("ETag"),
-        }
-        return self._entry(bucket, meta), data
+            answer = await self.get(key)  # an empty object has no byte 0 to ask for
+        etag, modified, data = answer.etag, answer.modified, answer.body
+        if answer.size > len(data):
+            try:
+                with self.errors(key):
+                    data = await read_parts(self, key, size=answer.size, etag=etag, head=data)
+            except Conflict:
+                response = await self.call_in_thread("get_object", key, Bucket=bucket, Key=obj)
+                etag, modified, data = response.get("ETag"), response.get("LastModified"), response["Body"]
+        return self._entry(bucket, {"Key": obj, "Size": len(data), "LastModified": modified, "ETag": etag}), data
 
     async def read_range_into(self, key: str, buffer: BytesBuffer, start: int, end: int, etag: str | None) -> None:
         """Fill ``buffer.view[start:end]`` with the object's bytes ``[start, end)``: one ranged GET, in a thread.
@@ -384,26 +381,36 @@ class S3Backend(Backend):
 
     async def open_read(self, key: str) -> ReadSession:
         bucket, obj = self.split(key)
-        response = await self.call("get_object", key, Bucket=bucket, Key=obj)
-        return S3ReadSession(self, key, response)
+        with self.errors(key):
+            return S3ReadSession(self, key, await self.objects.open(bucket, obj))
 
-    async def put(self, key: str, data: bytes, *, exclusive: bool = False) -> Entry:
-        """One ``PutObject``; with ``exclusive``, refused by the server if the key exists.
+    async def put(self, key: str, data: bytes, *, exclusive: bool = False, md5: str | None = None) -> Entry:
+        """One ``PutObject``; with ``exclusive``, refused by the server if the key exists; with ``md5``, refused if
+        the bytes that arrive differ (``Content-MD5``), and the body is not hashed again for the signature.
 
+        Up to ``MAX_LOOP_BODY`` bytes it goes through :mod:`.s3_http`, above through botocore in a worker thread.
         The entry returned comes from the answer (see :meth:`_written`), so no HEAD is needed after a save.
         """
         bucket, obj = self.split(key)
-        condition = {"IfNoneMatch": "*"} if exclusive else {}
-        call = self.call_in_thread if len(data) > THREAD_TRANSFER else self.call
         try:
-            response = await call("put_object", key, Bucket=bucket, Key=obj, Body=data, **condition)
+            if len(data) <= MAX_LOOP_BODY:
+                with self.errors(key):
+                    answer = await self.objects.put(bucket, obj, data, md5=md5, if_none_match=exclusive)
+                etag, modified = answer.etag, answer.modified
+            else:
+                condition = {"IfNoneMatch": "*"} if exclusive else {}
+                checked = {"ContentMD5": content_md5(md5)} if md5 else {}
+                response = await self.call_in_thread(
+                    "put_object", key, Bucket=bucket, Key=obj, Body=data, **condition, **checked
+                )
+                etag, modified = response.get("ETag"), _date(response)
         except StorageError as e:
             if exclusive and cause_code(e) in ("PreconditionFailed", "ConditionalRequestConflict"):
                 raise AlreadyExists(f"{key}: already exists", key) from e
             raise
-        return self._written(bucket, obj, len(data), response)
+        return self._written(bucket, obj, len(data), etag, modified)
 
-    async def write(self, key: str, data: bytes, *, exclusive: bool = False) -> Entry:
+    async def write(self, key: str, data: bytes, *, exclusive: bool = False, md5: str | None = None) -> Entry:
         limit = min(self.options.multipart_threshold, self.capabilities.max_single_put or len(data))
         conditional = exclusive and self.capabilities.conditional_writes
         if exclusive and not conditional:
@@ -419,8 +426,42 @@ class S3Backend(Backend):
             # servers, Ceph RGW, ignore the condition there); the condition still closes the race where honoured.
             raise AlreadyExists(f"{key}: already exists", key)
         if len(data) <= limit:
-            return await self.put(key, data, exclusive=conditional)
+            return await self.put(key, data, exclusive=conditional, md5=md5)
+        if md5 is not None:  # a multipart upload has no Content-MD5 of the whole
+            await check_md5(key, data, md5)
         return await self.put_multipart(key, data, exclusive=conditional)
+
+    async def write_stream(self, key: str, chunks: AsyncIterable[bytes], *, size: int, md5: str) -> Entry:
+        """Up to the largest single PUT, one streamed ``PutObject`` that the server checks against ``md5``
+        (:mod:`.s3_http`); above, the default (a multipart upload, the MD5 computed here)."""
+        if size > (self.capabilities.max_single_put or size):
+            return await super().write_stream(key, chunks, size=size, md5=md5)
+        bucket, obj = self._file_key(key)
+        sent = 0
+        failure: list[BaseException] = []
+
+        async def exactly() -> AsyncIterator[bytes]:
+            nonlocal sent
+            try:
+                async for chunk in chunks:
+                    sent += len(chunk)
+                    if sent > size:
+                        raise ChecksumMismatch(f"{key}: more than the {size} bytes announced to write", key)
+                    yield chunk
+                if sent != size:
+                    raise ChecksumMismatch(f"{key}: {sent} bytes to write, {size} announced", key)
+            except BaseException as e:  # the source's own error, not the broken upload aiohttp makes of it
+                failure.append(e)
+                raise
+
+        try:
+            with self.errors(key):
+                answer = await self.objects.put_stream(bucket, obj, exactly(), size=size, md5=md5)
+        except Exception:
+            if failure:
+                raise failure[0] from None
+            raise
+        return self._written(bucket, obj, size, answer.etag, answer.modified)
 
     async def put_multipart(self, key: str, data: bytes, *, exclusive: bool = False) -> Entry:
         """One multipart upload of ``data`` in parallel parts (:func:`.s3_transfer.upload_parts`); with
@@ -436,14 +477,13 @@ class S3Backend(Backend):
         except BaseException:
             await self.abort_multipart(key, upload_id)
             raise
-        return self._written(bucket, obj, len(data), response)
+        return self._written(bucket, obj, len(data), response.get("ETag"), _date(response))
 
-    def _written(self, bucket: str, obj: str, size: int, response: Mapping[str, Any]) -> Entry:
+    def _written(self, bucket: str, obj: str, size: int, etag: str | None, modified: datetime | None) -> Entry:
         """The entry of an object just written, from the write's answer: its ETag, and the server's ``Date`` as
         the modification time (S3 returns no ``LastModified`` from a write; the two agree to the second)."""
-        date = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
-        modified = parsedate_to_datetime(date) if date else datetime.now(timezone.utc)
-        return self._entry(bucket, {"Key": obj, "Size": size, "LastModified": modified, "ETag": response.get("ETag")})
+        modified = modified or datetime.now(timezone.utc)
+        return self._entry(bucket, {"Key": obj, "Size": size, "LastModified": modified, "ETag": etag})
 
     async def open_write(self, key: str) -> WriteSession:
         if not self.split(key)[1]:
@@ -707,6 +747,7 @@ class S3Backend(Backend):
         return Check("clock", True, f"clock within {abs(skew):.0f} s of the server's")
 
     async def close(self) -> None:
+        await self.objects.close()
         if self._blocking is not None:
             self._blocking.close()
             self._blocking = None
@@ -716,11 +757,10 @@ class S3Backend(Backend):
             self.fs._s3 = None
 
 
-def _total_size(response: Mapping[str, Any]) -> int:
-    """The object's full size from a GET answer: ``Content-Range: bytes 0-9/1234`` or the body length."""
-    content_range = str(response.get("ContentRange") or "")
-    total = content_range.rpartition("/")[2]
-    return int(total) if total.isdigit() else int(response["ContentLength"])
+def _date(response: Mapping[str, Any]) -> datetime | None:
+    """The server's ``Date`` of a botocore answer."""
+    date = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+    return parsedate_to_datetime(date) if date else None
 
 
 def _fix_for(error: StorageError) -> str:

@@ -31,6 +31,7 @@ from ..errors import (
     AuthenticationError,
     BackendUnavailable,
     BucketNotFound,
+    ChecksumMismatch,
     ConfigurationError,
     Conflict,
     NotFound,
@@ -155,6 +156,9 @@ ERROR_CODES: Mapping[str, Callable[[ClientError, str, Advice], StorageError]] = 
         "NoSuchUpload": lambda e, key, advice: Conflict(f"{key}: the upload was aborted or expired on the server", key),
         "PreconditionFailed": lambda e, key, advice: Conflict(
             f"{key}: the object changed on the server meanwhile", key
+        ),
+        "BadDigest": lambda e, key, advice: ChecksumMismatch(
+            f"{key}: the bytes {_where(advice)} received differ from their Content-MD5; nothing was written", key
         ),
         "RequestTimeTooSkewed": _clock_skew,
         "SlowDown": _unavailable,

@@ -158,6 +158,11 @@ class S3Options:
         if not isinstance(self.capabilities, Mapping):
             raise bad("capabilities", "must be a mapping of capability name to value")
 
+    @property
+    def pool_size(self) -> int:
+        """Connections kept open to the server at most."""
+        return max(10, self.max_concurrency * 2)
+
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for botocore's ``Session.create_client("s3", ...)``: the same client s3fs builds."""
         from botocore import UNSIGNED
@@ -185,7 +190,7 @@ class S3Options:
             "read_timeout": self.read_timeout,
             "retries": {"total_max_attempts": self.max_attempts, "mode": "standard"},
             "s3": {"addressing_style": self.addressing_style},
-            "max_pool_connections": max(10, self.max_concurrency * 2),
+            "max_pool_connections": self.pool_size,
             # Newer botocore adds CRC checksums to every upload; CORTX and older S3 servers refuse them.
             "request_checksum_calculation": "when_required",
             "response_checksum_validation": "when_required",

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from botocore.exceptions import IncompleteReadError
 
 from ..backend import ReadSession, WriteSession
@@ -186,27 +187,14 @@ def read_body_into(body: Any, view: memoryview) -> None:
         body.close()
 
 
-async def read_parts(
-    backend: S3Backend,
-    key: str,
-    *,
-    size: int,
-    etag: str | None,
-    head: int,
-    read_head: Callable[[], Awaitable[bytes]],
-) -> bytes:
-    """The whole object ``key`` of ``size`` bytes: its first ``head`` bytes from ``read_head`` (the body of a GET
-    already answered), the rest in parallel ranged GETs of ``READ_PART`` bytes, all straight into the result.
+async def read_parts(backend: S3Backend, key: str, *, size: int, etag: str | None, head: bytes) -> bytes:
+    """The whole object ``key`` of ``size`` bytes: its first bytes ``head`` (the body of a GET already answered),
+    the rest in parallel ranged GETs of ``READ_PART`` bytes, all straight into the result.
 
     Raises ``Conflict`` if a range comes from another version of the object than the one with ``etag``.
     """
     buffer = BytesBuffer(size)
-
-    async def first() -> None:
-        data = await read_head()
-        if len(data) != head:
-            raise IncompleteReadError(actual_bytes=len(data), expected_bytes=head)
-        buffer.view[:head] = data
+    buffer.view[: len(head)] = head
 
     def job(start: int) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
@@ -214,36 +202,26 @@ async def read_parts(
 
         return run
 
-    await run_parts([first, *(job(start) for start in range(head, size, READ_PART))], READ_CONCURRENCY + 1)
+    await run_parts([job(start) for start in range(len(head), size, READ_PART)], READ_CONCURRENCY)
     return buffer.result()
 
 
 class S3ReadSession(ReadSession):
     """One GET whose body is read as the caller asks."""
 
-    def __init__(self, backend: S3Backend, key: str, response: dict[str, Any]) -> None:
+    def __init__(self, backend: S3Backend, key: str, response: aiohttp.ClientResponse) -> None:
         self._backend = backend
         self._key = key
-        self._body = response["Body"]
-        self.size = int(response["ContentLength"])
+        self._response = response
+        self.size = int(response.headers.get("Content-Length", 0))
 
     async def read(self, n: int = -1) -> bytes:
+        """Up to ``n`` bytes: what has arrived (waiting for the first), not copied into one piece of ``n``."""
         with self._backend.errors(self._key):
-            if n < 0:
-                data: bytes = await self._body.read()
-                return data
-            chunks: list[bytes] = []
-            want = n
-            while want > 0:
-                chunk = await self._body.read(want)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                want -= len(chunk)
-            return b"".join(chunks)
+            return await self._response.content.read(n)
 
     async def close(self) -> None:
-        self._body.close()
+        self._response.close()
 
 
 class MultipartWriteSession(WriteSession):

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from ..errors import NotFound, StorageError
-from ..migrate import DEFAULT_JOBS, ChecksumMismatch, MigrationReport, copy_verified, migrate, run_cancellable
+from ..migrate import DEFAULT_JOBS, MigrationReport, copy_verified, migrate, run_cancellable
 from ..migrate.plan import same_content
 from ..registry import open_store
 from ..store import Store
@@ -172,7 +172,7 @@ def _copy_file(source: Store, name: str, dest: str, dest_options: dict[str, Any]
         except KeyboardInterrupt:
             click.echo("interrupted: nothing partial was left", err=True)
             sys.exit(130)
-        except (StorageError, ChecksumMismatch) as e:
+        except StorageError as e:
             fail(e)
         click.echo(f"copied {copied.path} ({copied.size} bytes, {copied.method}, {copied.checksum})")
 

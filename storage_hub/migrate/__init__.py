@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from .plan import Conflict, Plan, make_plan
 from .run import DEFAULT_JOBS, DEFAULT_MEMORY, MigrationReport, Progress, migrate, run_cancellable
-from .transfer import ChecksumMismatch, Copied, MemoryBudget, copy_verified
+from .transfer import Copied, MemoryBudget, copy_verified
 
 __all__ = [
     "DEFAULT_JOBS",
     "DEFAULT_MEMORY",
-    "ChecksumMismatch",
     "Conflict",
     "Copied",
     "MemoryBudget",

@@ -17,10 +17,10 @@ from typing import Any, Protocol, TypeVar
 from fsspec.asyn import get_loop
 
 from ..backend import Entry, run_bounded
-from ..errors import BackendUnavailable, FolderNotEmpty, NotFound, StorageError
+from ..errors import BackendUnavailable, ChecksumMismatch, FolderNotEmpty, NotFound, StorageError
 from ..store import AsyncStore
 from .plan import Plan, make_plan
-from .transfer import ChecksumMismatch, Copied, MemoryBudget, copy_verified
+from .transfer import Copied, MemoryBudget, copy_verified
 
 __all__ = ["DEFAULT_JOBS", "DEFAULT_MEMORY", "MigrationReport", "Progress", "migrate", "run_cancellable"]
 

@@ -2,16 +2,19 @@
 
 - Same server, same credentials: one server-side copy (``CopyObject``; ``UploadPartCopy`` or a streamed copy above
   5 GiB, as the server allows).
+- Else files over :data:`PIPE_FROM` whose source gives its MD5, to a destination that checks writes: piped, the
+  source read as a stream into one write the destination's server checks against that MD5 (memory: two chunks).
 - Else files up to :data:`WHOLE_LIMIT`: one GET and one PUT, the bytes held in memory (within a
   :class:`MemoryBudget` shared by the copies in flight).
 - Else a streamed copy: ranged reads into a multipart upload, memory bounded whatever the size.
 
-Verification: the size, and a checksum. Where the destination gives a plain MD5 ETag it is compared with the MD5 of
-the bytes that were sent: for a whole copy the ETag of the PUT's own answer (the server's MD5 of what it stored,
-the same value a HEAD would return, so no extra request), else the one a HEAD returns. Otherwise the destination
-is read back and its sha256 compared with the sha256 of what was read from the source. The source's bytes are
-checked against its own plain MD5 ETag, when it has one, as they are read. Any write is atomic at the destination:
-an interrupted copy leaves nothing at the path.
+Verification: the size, and a checksum. A whole copy sends the source's MD5 (its plain ETag, else computed) with
+the bytes, so the destination refuses bytes that differ (``Content-MD5`` on S3), and where the destination gives a
+plain MD5 ETag it is compared with it: for a whole copy the ETag of the PUT's own answer (the server's MD5 of what
+it stored, the same value a HEAD would return, so no extra request), else the one a HEAD returns. Otherwise the
+destination is read back and its sha256 compared with the sha256 of what was read from the source. A streamed
+copy checks the source's bytes against its own plain MD5 ETag, when it has one, as they are read. Any write is
+atomic at the destination: an interrupted copy leaves nothing at the path.
 """
 
 from __future__ import annotations
@@ -23,26 +26,29 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from ..backend import Entry
-from ..errors import StorageError
+from ..errors import ChecksumMismatch
 from ..store import AsyncStore
 from .plan import HASH_CHUNK, plain_md5, sha256_of
 
-__all__ = ["ChecksumMismatch", "Copied", "MemoryBudget", "copy_verified"]
+__all__ = ["Copied", "MemoryBudget", "copy_verified"]
 
 MiB = 2**20
 #: Files up to this size are copied with one GET and one PUT. A single PUT answers with the MD5 of the object, so
 #: these copies are verified without reading the destination back (a multipart upload's ETag is no MD5).
 WHOLE_LIMIT = 64 * MiB
+#: Larger files whose source gives their MD5 (a plain ETag) are piped when the destination checks writes
+#: (``checked_writes``): read as a stream, ``PIPE_CHUNK`` bytes at a time, into one write that the destination's
+#: server refuses unless the bytes have that MD5 (S3: one PUT with ``Content-MD5``, up to 5 GiB), its answer's
+#: ETag then proving what it stored. Nothing is hashed here and the memory held is two chunks, whatever the size.
+PIPE_FROM = 8 * MiB
+PIPE_CHUNK = MiB
+PIPE_MEMORY = 2 * PIPE_CHUNK
 #: What a streamed copy holds at most: the chunk read, and the parts of a multipart upload being sent (S3: 8 MiB
 #: parts, 3 in flight, one filling).
 STREAM_MEMORY = 40 * MiB
 #: Above this many bytes, hashing runs in a worker thread: ``hashlib`` then releases the GIL, so the event loop
 #: keeps serving the other copies (an MD5 of 50 MiB takes about 0.1 s).
 THREAD_HASH = MiB
-
-
-class ChecksumMismatch(StorageError, OSError):
-    """The bytes at the destination (or those read from the source) are not the source's."""
 
 
 @dataclass(frozen=True)
@@ -142,24 +148,34 @@ async def _verify_copy(src: AsyncStore, entry: Entry, dst: AsyncStore, path: str
     left, right = plain_md5(entry.etag), plain_md5(target.etag)
     if left and right:
         if left != right:
-            raise ChecksumMismatch(f"{entry.path}: the server-side copy's MD5 differs from the source's", entry.path)
+            raise ChecksumMismatch(f"{entry.path}: the copy's MD5 differs from the source's", entry.path)
         return f"md5:{left}"
     digest = await sha256_of(src, entry.path)
     if await sha256_of(dst, path) != digest:
-        raise ChecksumMismatch(f"{entry.path}: the server-side copy's sha256 differs from the source's", entry.path)
+        raise ChecksumMismatch(f"{entry.path}: the copy's sha256 differs from the source's", entry.path)
     return f"sha256:{digest}"
 
 
 async def _copy_whole(src: AsyncStore, entry: Entry, dst: AsyncStore, path: str) -> Copied:
     data = await src.read_bytes(entry.path)
-    md5 = await _digest(hashlib.md5, data)
-    _check_source(entry, md5)
-    written = await dst.write_bytes(path, data)
-    # The PUT's answer carries the server's MD5 of what it stored: no HEAD needed when it is a plain MD5.
+    # The source's MD5 (its plain ETag) goes with the bytes: the destination refuses bytes that differ from it,
+    # so a bad read is never written, and the MD5 in the PUT's answer proves what was stored (no HEAD, and
+    # nothing hashed here). Without one it is computed here, to the same end.
+    md5 = plain_md5(entry.etag) or await _digest(hashlib.md5, data)
+    written = await dst.write_bytes(path, data, md5=md5)
     checksum = _check_md5(path, written, len(data), md5) or await _verify_sent(
         dst, path, len(data), md5, lambda: _digest(hashlib.sha256, data)
     )
     return Copied(path, len(data), "whole", checksum)
+
+
+async def _copy_piped(src: AsyncStore, entry: Entry, dst: AsyncStore, path: str) -> Copied:
+    md5 = plain_md5(entry.etag)
+    assert md5 is not None  # chosen only for such files (see _method)
+    chunks = src.iter_bytes(entry.path, PIPE_CHUNK)
+    written = await dst.write_stream(path, chunks, size=entry.size, md5=md5)
+    checksum = _check_md5(path, written, entry.size, md5) or await _verify_copy(src, entry, dst, path)
+    return Copied(path, entry.size, "piped", checksum)
 
 
 async def _copy_streamed(src: AsyncStore, entry: Entry, dst: AsyncStore, path: str) -> Copied:
@@ -182,6 +198,24 @@ async def _copy_streamed(src: AsyncStore, entry: Entry, dst: AsyncStore, path: s
     return Copied(path, size, "streamed", checksum)
 
 
+CopyMethod = Callable[[AsyncStore, Entry, AsyncStore, str], Awaitable[Copied]]
+
+
+def _method(entry: Entry, dst: AsyncStore) -> tuple[CopyMethod, int]:
+    """How to copy ``entry`` to ``dst`` (other than server-side), and the bytes that copy holds."""
+    limit = dst.capabilities.max_single_put
+    if (
+        plain_md5(entry.etag)
+        and entry.size > PIPE_FROM
+        and dst.capabilities.checked_writes
+        and (limit is None or entry.size <= limit)
+    ):
+        return _copy_piped, PIPE_MEMORY
+    if entry.size <= WHOLE_LIMIT:
+        return _copy_whole, entry.size
+    return _copy_streamed, STREAM_MEMORY
+
+
 async def copy_verified(
     src: AsyncStore, dst: AsyncStore, entry: Entry, target: str | None = None, *, memory: MemoryBudget | None = None
 ) -> Copied:
@@ -193,8 +227,8 @@ async def copy_verified(
     path = target or entry.path
     if await dst.copy_from(src, entry.path, path, entry.size):
         return Copied(path, entry.size, "server-side", await _verify_copy(src, entry, dst, path))
-    whole = entry.size <= WHOLE_LIMIT
+    copy, holds = _method(entry, dst)
     if memory is None:
-        return await (_copy_whole if whole else _copy_streamed)(src, entry, dst, path)
-    async with memory.hold(entry.size if whole else STREAM_MEMORY):
-        return await (_copy_whole if whole else _copy_streamed)(src, entry, dst, path)
+        return await copy(src, entry, dst, path)
+    async with memory.hold(holds):
+        return await copy(src, entry, dst, path)
