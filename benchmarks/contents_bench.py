@@ -63,22 +63,19 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
-import boto3
-from botocore.config import Config
+from _common import REGION, delete_prefix, ensure_bucket, phase, raw_client, write_json
 from botocore.exceptions import BotoCoreError, ClientError
 
 MiB = 2**20
 MB = 10**6
-REGION = "us-east-1"
 REPO = Path(__file__).resolve().parent.parent
 FILL_THREADS = 16
 SERVER_START_TIMEOUT = 90.0
@@ -687,39 +684,6 @@ class Layout:
             return None
 
 
-def s3_client(args: argparse.Namespace, pool: int = 10) -> Any:
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=args.endpoint_url,
-        aws_access_key_id=args.key,
-        aws_secret_access_key=args.secret,
-        config=Config(
-            region_name=REGION,
-            s3={"addressing_style": "path"},
-            max_pool_connections=pool,
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required",
-        ),
-    )
-
-
-def ensure_bucket(client: Any, bucket: str) -> None:
-    try:
-        client.head_bucket(Bucket=bucket)
-    except ClientError:
-        client.create_bucket(Bucket=bucket)
-
-
-def delete_prefix(client: Any, bucket: str, prefix: str) -> int:
-    deleted = 0
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
-        if keys:
-            client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
-            deleted += len(keys)
-    return deleted
-
-
 def make_dirs(server: Server, paths: Sequence[str]) -> None:
     for path in paths:
         server.api.call("PUT", contents_url(path), to_json({"type": "directory"}))
@@ -823,14 +787,6 @@ def measure(
             result.requests = dict(sorted(last.items()))
             result.requests_vary = any(c != last for c in counts[name])
     return list(results.values())
-
-
-@contextmanager
-def phase(title: str) -> Iterator[None]:
-    print(f"... {title}", file=sys.stderr, flush=True)
-    started = time.perf_counter()
-    yield
-    print(f"    done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
 
 
 def bench_listing(servers: Sequence[Server], args: argparse.Namespace) -> list[Result]:
@@ -1294,8 +1250,8 @@ def proxy_overhead(args: argparse.Namespace, key: str, rounds: int = 50) -> tupl
     """Median HeadObject time straight to the server and through a (0 ms) proxy, interleaved."""
     proxy = S3Proxy(args.endpoint_url).start()
     try:
-        direct = s3_client(args)
-        proxied = s3_client(argparse.Namespace(**{**vars(args), "endpoint_url": proxy.url}))
+        direct = raw_client(args.endpoint_url, args.key, args.secret)
+        proxied = raw_client(proxy.url, args.key, args.secret)
         times: dict[int, list[float]] = {0: [], 1: []}
         for i in range(rounds + 2):
             for which, client in enumerate((direct, proxied)):
@@ -1314,7 +1270,7 @@ def start_servers(
     servers: list[Server] = []
     layouts: dict[str, Layout] = {}
     env = {"BENCH_S3_KEY": args.key, "BENCH_S3_SECRET": args.secret}
-    client = s3_client(args)
+    client = raw_client(args.endpoint_url, args.key, args.secret)
     for name in args.managers:
         if name not in pythons:
             continue
@@ -1344,7 +1300,7 @@ def start_servers(
 def run_benchmarks(
     args: argparse.Namespace, servers: list[Server], layouts: dict[str, Layout], unavailable: dict[str, str]
 ) -> list[Result]:
-    client = s3_client(args, pool=FILL_THREADS)
+    client = raw_client(args.endpoint_url, args.key, args.secret, pool=FILL_THREADS)
     opened = big_notebook(args.notebook_kib)
     for server in list(servers):
         with phase(f"filling {server.name}: {args.notebooks} notebooks, {args.folders} folders, ..."):
@@ -1390,7 +1346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"UNAVAILABLE {name}: {why}")
     print()
 
-    admin = s3_client(args)
+    admin = raw_client(args.endpoint_url, args.key, args.secret)
     ensure_bucket(admin, args.bucket)
     tmp = Path(tempfile.mkdtemp(prefix="contents-bench-"))
     servers: list[Server] = []
@@ -1439,9 +1395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "results": [r.as_json() for r in results],
             "targets": [asdict(t) for t in targets],
         }
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(payload, f, indent=2)
-            f.write("\n")
+        write_json(args.json, payload)
     return 0
 
 

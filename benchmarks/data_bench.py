@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
-import json
 import os
 import platform
 import statistics
@@ -55,21 +54,8 @@ from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from store_bench import (
-    MB,
-    REGION,
-    Client,
-    RequestCounter,
-    Result,
-    delete_prefix,
-    ensure_bucket,
-    make_boto3,
-    make_s3fs,
-    peak_rss_mib,
-    phase,
-    release_memory,
-    store_counter,
-)
+from _common import REGION, delete_prefix, ensure_bucket, load_average, phase, print_table, raw_client, write_json
+from store_bench import MB, Client, RequestCounter, Result, make_s3fs, peak_rss_mib, release_memory, store_counter
 
 from storage_hub import DataStore, open_store
 
@@ -346,20 +332,7 @@ def print_report(results: Sequence[Timed], targets: Sequence[Target]) -> None:
                 ratio,
             )
         )
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-
-    def line(row: Sequence[str]) -> str:
-        return "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-
-    print(line(header))
-    print(line(["-" * w for w in widths]))
-    previous = None
-    for row in rows:
-        if previous is not None and row[0] != previous:
-            print()
-        print(line(row))
-        previous = row[0]
-    print()
+    print_table(header, rows)
     print(f"targets (storage_hub's throughput / the fastest raw client's, >= {TARGET}x)")
     for t in targets:
         print(f"  {'PASS' if t.ok else 'MISS'}  {t.name}: {t.ratio:.2f}x {t.against}")
@@ -386,13 +359,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.skip - set(PIECES):
         parser.error(f"--skip takes {', '.join(PIECES)}, not {', '.join(sorted(args.skip - set(PIECES)))}")
     return args
-
-
-def load_average() -> str:
-    try:
-        return f"{os.getloadavg()[0]:.1f}"
-    except (AttributeError, OSError):  # not Unix
-        return "unknown"
 
 
 def package_version(name: str) -> str:
@@ -448,8 +414,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
 
     boto_counter, fs_counter = RequestCounter(), RequestCounter()
-    admin = make_boto3(args)
-    boto = make_boto3(args)
+    admin = raw_client(args.endpoint_url, args.key, args.secret)
+    boto = raw_client(args.endpoint_url, args.key, args.secret)
     boto_counter.attach(boto)
     fs = make_s3fs(args)
     fs.connect()
@@ -490,9 +456,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "results": [r.as_json() for r in results],
             "targets": [{**asdict(t), "ok": t.ok} for t in targets],
         }
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(payload, f, indent=2)
-            f.write("\n")
+        write_json(args.json, payload)
     return 0
 
 

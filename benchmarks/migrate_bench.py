@@ -71,15 +71,12 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
+from _common import REGION, delete_prefix, ensure_bucket, phase, print_table, raw_client, write_json
 
 from storage_hub import open_store
 from storage_hub.migrate import migrate, run_cancellable
 
 KiB, MiB, MB = 2**10, 2**20, 10**6
-REGION = "us-east-1"
 FILL_THREADS = 16
 BOTO3_THREADS = 10  # the AWS CLI's max_concurrent_requests
 FOLDERS = 100
@@ -98,19 +95,7 @@ class Server:
     provider: str
 
     def client(self, pool: int = FILL_THREADS) -> Any:
-        return boto3.session.Session().client(
-            "s3",
-            endpoint_url=self.endpoint,
-            aws_access_key_id=self.key,
-            aws_secret_access_key=self.secret,
-            config=Config(
-                region_name=REGION,
-                s3={"addressing_style": "path"},
-                max_pool_connections=pool,
-                request_checksum_calculation="when_required",
-                response_checksum_validation="when_required",
-            ),
-        )
+        return raw_client(self.endpoint, self.key, self.secret, pool)
 
     def store_options(self) -> dict[str, str]:
         return {"endpoint_url": self.endpoint, "key": self.key, "secret": self.secret}
@@ -200,13 +185,6 @@ class Result:
 
 
 # -- the data -------------------------------------------------------------------------------------------------------
-def ensure_bucket(client: Any, bucket: str) -> None:
-    try:
-        client.head_bucket(Bucket=bucket)
-    except ClientError:
-        client.create_bucket(Bucket=bucket)
-
-
 def fill(client: Any, bucket: str, prefix: str, objects: ObjectSet) -> None:
     """Put the set's objects (distinct random bytes each) on the source, with a thread pool."""
     block = os.urandom(objects.size)
@@ -246,16 +224,6 @@ def check_copy(expected: dict[str, tuple[int, str]], got: dict[str, tuple[int, s
         if is_md5(etag) and is_md5(other_etag) and etag != other_etag:
             return f"{key}: MD5 {other_etag}, {etag} at the source"
     return None
-
-
-def delete_prefix(client: Any, bucket: str, prefix: str) -> int:
-    deleted = 0
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
-        if keys:
-            client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
-            deleted += len(keys)
-    return deleted
 
 
 def cpu_seconds(who: int) -> float:
@@ -407,14 +375,6 @@ class Bench:
                 raise RuntimeError(f"--dst-cleanup failed ({done.returncode}): {done.stderr.strip()[-500:]}")
 
 
-@contextmanager
-def phase(title: str) -> Iterator[None]:
-    print(f"... {title}", file=sys.stderr, flush=True)
-    started = time.perf_counter()
-    yield
-    print(f"    done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
-
-
 def bench_set(b: Bench, objects: ObjectSet, tools: Sequence[str]) -> list[Result]:
     bucket = b.args.bucket
     with phase(f"putting {objects.describe()} on {b.src.name}"):
@@ -486,20 +446,7 @@ def print_report(results: Sequence[Result]) -> list[tuple[str, float | None]]:
                 format_requests(r),
             )
         )
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-
-    def line(row: Sequence[str]) -> str:
-        return "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-
-    print(line(header))
-    print(line(["-" * w for w in widths]))
-    previous = None
-    for row in rows:
-        if previous is not None and row[0] != previous:
-            print()
-        print(line(row))
-        previous = row[0]
-    print()
+    print_table(header, rows)
     print("target: storage_hub (the command) at least rclone's throughput, every object verified")
     verdicts = []
     for r in results:
@@ -630,9 +577,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 {"set": name, "ratio": ratio, "ok": ratio is not None and ratio >= TARGET} for name, ratio in verdicts
             ],
         }
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(payload, f, indent=2)
-            f.write("\n")
+        write_json(args.json, payload)
     return 0
 
 

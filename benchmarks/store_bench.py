@@ -40,7 +40,6 @@ import ctypes.util
 import gc
 import hashlib
 import io
-import json
 import os
 import platform
 import statistics
@@ -49,25 +48,21 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 from typing import Any
 
-import boto3
 import s3fs
+from _common import REGION, delete_prefix, ensure_bucket, phase, print_table, raw_client, write_json
 from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from storage_hub import Store, open_store
 from storage_hub.backends.s3 import S3Backend
 
 MiB = 2**20
 MB = 10**6
-REGION = "us-east-1"
 FOLDER = "many"
 SOURCE = "big/storage_hub.bin"
 LIST_TARGET = 1.2
@@ -157,26 +152,6 @@ class Target:
 
 
 # -- setup ----------------------------------------------------------------------------------------------------------
-def botocore_config(pool: int = 10) -> Config:
-    return Config(
-        region_name=REGION,
-        s3={"addressing_style": "path"},
-        max_pool_connections=pool,
-        request_checksum_calculation="when_required",
-        response_checksum_validation="when_required",
-    )
-
-
-def make_boto3(args: argparse.Namespace, pool: int = 10) -> Any:
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=args.endpoint_url,
-        aws_access_key_id=args.key,
-        aws_secret_access_key=args.secret,
-        config=botocore_config(pool),
-    )
-
-
 def make_s3fs(args: argparse.Namespace) -> s3fs.S3FileSystem:
     return s3fs.S3FileSystem(
         endpoint_url=args.endpoint_url,
@@ -187,13 +162,6 @@ def make_s3fs(args: argparse.Namespace) -> s3fs.S3FileSystem:
         client_kwargs={"region_name": REGION},
         config_kwargs={"s3": {"addressing_style": "path"}, **CHECKSUMS},
     )
-
-
-def ensure_bucket(client: Any, bucket: str) -> None:
-    try:
-        client.head_bucket(Bucket=bucket)
-    except ClientError:
-        client.create_bucket(Bucket=bucket)
 
 
 def fill_folder(client: Any, bucket: str, prefix: str, count: int) -> float:
@@ -207,17 +175,6 @@ def fill_folder(client: Any, bucket: str, prefix: str, count: int) -> float:
         for _ in pool.map(put, range(count)):
             pass
     return time.perf_counter() - started
-
-
-def delete_prefix(client: Any, bucket: str, prefix: str) -> int:
-    """Delete every object under ``prefix`` (1,000 per request); returns how many."""
-    deleted = 0
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
-        if keys:
-            client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
-            deleted += len(keys)
-    return deleted
 
 
 def _malloc_trim() -> Callable[[], object]:
@@ -289,14 +246,6 @@ def store_counter(store: Store) -> Counter[str]:
     if not isinstance(backend, S3Backend):
         raise TypeError(f"expected an S3 store, got {backend!r}")
     return backend.requests
-
-
-@contextmanager
-def phase(title: str) -> Iterator[None]:
-    print(f"... {title}", file=sys.stderr, flush=True)
-    started = time.perf_counter()
-    yield
-    print(f"    done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -441,20 +390,7 @@ def print_report(results: Sequence[Result], targets: Sequence[Target]) -> None:
         if r.notes:
             ratio = "; ".join([ratio, *r.notes])
         rows.append((r.operation, r.client, median, throughput, format_requests(r), ratio))
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-
-    def line(row: Sequence[str]) -> str:
-        return "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-
-    print(line(header))
-    print(line(["-" * w for w in widths]))
-    previous = None
-    for row in rows:
-        if previous is not None and row[0] != previous:
-            print()
-        print(line(row))
-        previous = row[0]
-    print()
+    print_table(header, rows)
     print("targets")
     for t in targets:
         verdict = "PASS" if t.ok else "MISS"
@@ -500,8 +436,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
 
     boto_counter, fs_counter = RequestCounter(), RequestCounter()
-    admin = make_boto3(args, pool=FILL_THREADS)
-    boto = make_boto3(args)
+    admin = raw_client(args.endpoint_url, args.key, args.secret, pool=FILL_THREADS)
+    boto = raw_client(args.endpoint_url, args.key, args.secret)
     boto_counter.attach(boto)
     fs = make_s3fs(args)
     fs.connect()
@@ -558,9 +494,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "results": [r.as_json() for r in results],
             "targets": [{**asdict(t), "ok": t.ok} for t in targets],
         }
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(payload, f, indent=2)
-            f.write("\n")
+        write_json(args.json, payload)
     return 0
 
 

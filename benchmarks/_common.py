@@ -1,0 +1,94 @@
+"""What the benchmark scripts share: a raw S3 client with storage_hub's botocore settings, bucket and prefix
+housekeeping, progress lines on stderr, the results table and the JSON file."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+REGION = "us-east-1"
+
+
+def botocore_config(pool: int = 10) -> Config:
+    """storage_hub's botocore settings: path-style, ``REGION``, checksums only when required."""
+    return Config(
+        region_name=REGION,
+        s3={"addressing_style": "path"},
+        max_pool_connections=pool,
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+    )
+
+
+def raw_client(endpoint: str, key: str, secret: str, pool: int = 10) -> Any:
+    """A plain boto3 S3 client with :func:`botocore_config`."""
+    return boto3.session.Session().client(
+        "s3", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret, config=botocore_config(pool)
+    )
+
+
+def ensure_bucket(client: Any, bucket: str) -> None:
+    try:
+        client.head_bucket(Bucket=bucket)
+    except ClientError:
+        client.create_bucket(Bucket=bucket)
+
+
+def delete_prefix(client: Any, bucket: str, prefix: str) -> int:
+    """Delete every object under ``prefix`` (1,000 per request); returns how many."""
+    deleted = 0
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
+        if keys:
+            client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+            deleted += len(keys)
+    return deleted
+
+
+@contextmanager
+def phase(title: str) -> Iterator[None]:
+    """``... title`` on stderr, then how long the block took."""
+    print(f"... {title}", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    yield
+    print(f"    done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+
+
+def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Aligned columns under ``header``; a blank line wherever the first column changes."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(row: Sequence[str]) -> str:
+        return "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+
+    print(line(header))
+    print(line(["-" * w for w in widths]))
+    previous = None
+    for row in rows:
+        if previous is not None and row[0] != previous:
+            print()
+        print(line(row))
+        previous = row[0]
+    print()
+
+
+def write_json(path: str, payload: dict[str, Any]) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(payload, f, indent=2)
+        f.write("\n")
+
+
+def load_average() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except (AttributeError, OSError):  # not Unix
+        return "unknown"
