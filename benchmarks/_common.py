@@ -3,6 +3,7 @@ housekeeping, progress lines on stderr, the results table and the JSON file."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -34,6 +35,15 @@ def raw_client(endpoint: str, key: str, secret: str, pool: int = 10) -> Any:
     return boto3.session.Session().client(
         "s3", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret, config=botocore_config(pool)
     )
+
+
+def server_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--endpoint-url``, ``--key``, ``--secret`` (default: the ``STORAGE_HUB_TEST_SEAWEEDFS*`` variables) and
+    ``--bucket``."""
+    parser.add_argument("--endpoint-url", default=os.environ.get("STORAGE_HUB_TEST_SEAWEEDFS"))
+    parser.add_argument("--key", default=os.environ.get("STORAGE_HUB_TEST_SEAWEEDFS_KEY"))
+    parser.add_argument("--secret", default=os.environ.get("STORAGE_HUB_TEST_SEAWEEDFS_SECRET"))
+    parser.add_argument("--bucket", default="storage-hub-bench")
 
 
 def ensure_bucket(client: Any, bucket: str) -> None:

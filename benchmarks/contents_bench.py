@@ -71,7 +71,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from _common import REGION, delete_prefix, ensure_bucket, phase, raw_client, write_json
+from _common import REGION, delete_prefix, ensure_bucket, phase, raw_client, server_arguments, write_json
 from botocore.exceptions import BotoCoreError, ClientError
 
 MiB = 2**20
@@ -1169,10 +1169,7 @@ def print_traces(results: Sequence[Result], bucket: str, prefix: str, manager: s
 # -- main -----------------------------------------------------------------------------------------------------------
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--endpoint-url", default=os.environ.get("STORAGE_HUB_TEST_SEAWEEDFS"))
-    parser.add_argument("--key", default=os.environ.get("STORAGE_HUB_TEST_SEAWEEDFS_KEY"))
-    parser.add_argument("--secret", default=os.environ.get("STORAGE_HUB_TEST_SEAWEEDFS_SECRET"))
-    parser.add_argument("--bucket", default="storage-hub-bench")
+    server_arguments(parser)
     parser.add_argument("--repeat", type=int, default=5, help="timed repetitions per manager (default 5)")
     parser.add_argument(
         "--managers", default=",".join(MANAGERS), help=f"comma-separated subset of {','.join(MANAGERS)} (default all)"

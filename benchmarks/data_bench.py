@@ -54,10 +54,29 @@ from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from _common import REGION, delete_prefix, ensure_bucket, load_average, phase, print_table, raw_client, write_json
-from store_bench import MB, Client, RequestCounter, Result, make_s3fs, peak_rss_mib, release_memory, store_counter
+from _common import (
+    REGION,
+    delete_prefix,
+    ensure_bucket,
+    load_average,
+    phase,
+    print_table,
+    raw_client,
+    server_arguments,
+    write_json,
+)
+from store_bench import (
+    MB,
+    Client,
+    RequestCounter,
+    Result,
+    contenders,
+    peak_rss_mib,
+    release_memory,
+    store_counter,
+)
 
-from storage_hub import DataStore, open_store
+from storage_hub import DataStore
 
 MiB = 2**20
 TARGET = 0.9
@@ -340,10 +359,7 @@ def print_report(results: Sequence[Timed], targets: Sequence[Target]) -> None:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--endpoint-url", default=os.environ.get("STORAGE_HUB_TEST_SEAWEEDFS"))
-    parser.add_argument("--key", default=os.environ.get("STORAGE_HUB_TEST_SEAWEEDFS_KEY"))
-    parser.add_argument("--secret", default=os.environ.get("STORAGE_HUB_TEST_SEAWEEDFS_SECRET"))
-    parser.add_argument("--bucket", default="storage-hub-bench")
+    server_arguments(parser)
     parser.add_argument("--repeat", type=int, default=5, help="timed rounds per client (default 5)")
     parser.add_argument("--size-mib", type=int, default=512, help="size of the transferred object (default 512)")
     parser.add_argument("--parquet-mb", type=int, default=200, help="size of the Parquet table (default 200)")
@@ -413,22 +429,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_before = load_average()
     print()
 
-    boto_counter, fs_counter = RequestCounter(), RequestCounter()
     admin = raw_client(args.endpoint_url, args.key, args.secret)
-    boto = raw_client(args.endpoint_url, args.key, args.secret)
-    boto_counter.attach(boto)
-    fs = make_s3fs(args)
-    fs.connect()
-    fs_counter.attach(fs.s3)
-    store = open_store(
-        f"s3://{args.bucket}/{prefix}",
-        endpoint_url=args.endpoint_url,
-        key=args.key,
-        secret=args.secret,
-        region=REGION,
-        addressing_style="path",
-    )
-    bench = Bench(args, prefix, store, boto, boto_counter, fs, fs_counter, make_obstore(args))
+    bench = Bench(args, prefix, *contenders(args, prefix), make_obstore(args))
     if bench.obstore is None:
         print("obstore: UNAVAILABLE (not installed: pip install obstore); its rows are left out\n")
     results, deleted = run(bench, admin)

@@ -55,7 +55,7 @@ from importlib.metadata import version
 from typing import Any
 
 import s3fs
-from _common import REGION, delete_prefix, ensure_bucket, phase, print_table, raw_client, write_json
+from _common import REGION, delete_prefix, ensure_bucket, phase, print_table, raw_client, server_arguments, write_json
 from boto3.s3.transfer import TransferConfig
 
 from storage_hub import Store, open_store
@@ -397,12 +397,31 @@ def print_report(results: Sequence[Result], targets: Sequence[Target]) -> None:
         print(f"  {verdict}  {t.name}: {t.ratio:.2f}x {t.against} (target <= {t.limit}x)")
 
 
+def contenders(
+    args: argparse.Namespace, prefix: str
+) -> tuple[Store, Any, RequestCounter, s3fs.S3FileSystem, RequestCounter]:
+    """The clients compared, on the same server and prefix: storage_hub's store, boto3 and s3fs (their requests
+    counted)."""
+    boto_counter, fs_counter = RequestCounter(), RequestCounter()
+    boto = raw_client(args.endpoint_url, args.key, args.secret)
+    boto_counter.attach(boto)
+    fs = make_s3fs(args)
+    fs.connect()
+    fs_counter.attach(fs.s3)
+    store = open_store(
+        f"s3://{args.bucket}/{prefix}",
+        endpoint_url=args.endpoint_url,
+        key=args.key,
+        secret=args.secret,
+        region=REGION,
+        addressing_style="path",
+    )
+    return store, boto, boto_counter, fs, fs_counter
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--endpoint-url", default=os.environ.get("STORAGE_HUB_TEST_SEAWEEDFS"))
-    parser.add_argument("--key", default=os.environ.get("STORAGE_HUB_TEST_SEAWEEDFS_KEY"))
-    parser.add_argument("--secret", default=os.environ.get("STORAGE_HUB_TEST_SEAWEEDFS_SECRET"))
-    parser.add_argument("--bucket", default="storage-hub-bench")
+    server_arguments(parser)
     parser.add_argument("--repeat", type=int, default=5, help="timed repetitions per client (default 5)")
     parser.add_argument("--size-mib", type=int, default=256, help="size of the transferred object (default 256)")
     parser.add_argument("--objects", type=int, default=2000, help="objects in the listed folder (default 2000)")
@@ -435,22 +454,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print()
 
-    boto_counter, fs_counter = RequestCounter(), RequestCounter()
     admin = raw_client(args.endpoint_url, args.key, args.secret, pool=FILL_THREADS)
-    boto = raw_client(args.endpoint_url, args.key, args.secret)
-    boto_counter.attach(boto)
-    fs = make_s3fs(args)
-    fs.connect()
-    fs_counter.attach(fs.s3)
-    store = open_store(
-        f"s3://{args.bucket}/{prefix}",
-        endpoint_url=args.endpoint_url,
-        key=args.key,
-        secret=args.secret,
-        region=REGION,
-        addressing_style="path",
-    )
-    bench = Bench(args, prefix, store, boto, boto_counter, fs, fs_counter)
+    bench = Bench(args, prefix, *contenders(args, prefix))
     results: list[Result] = []
     try:
         ensure_bucket(admin, args.bucket)
@@ -461,7 +466,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with phase(f"writing and reading {args.size_mib} MiB, {args.repeat} rounds"):
             results += bench_transfer(bench)
     finally:
-        store.close()
+        bench.store.close()
         with phase(f"deleting {prefix}"):
             deleted = delete_prefix(admin, args.bucket, prefix)
     peak = peak_rss_mib()
