@@ -132,6 +132,20 @@ def test_tls_with_unknown_ca_points_to_ca_bundle(tmp_path: Path, protocol: str) 
         trusted.close()
 
 
+def test_tls_trusts_the_ca_bundle_botocore_takes_from_the_environment(
+    tmp_path: Path, protocol: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, key = self_signed_certificate(tmp_path)
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(cert))
+    reply = Reply(200, EMPTY_LISTING, {"Content-Type": "application/xml"})
+    with (
+        fake_s3(reply, tls=(cert, key)) as endpoint,
+        open_store(f"{protocol}://bucket/x/", endpoint_url=endpoint, key="k", secret=SECRET) as store,
+    ):
+        assert store.ls("") == []  # botocore
+        assert store.read_bytes("a.txt") == EMPTY_LISTING  # aiohttp (s3_http), with the same trust
+
+
 def test_bad_options_are_refused_before_any_request() -> None:
     with pytest.raises(ConfigurationError, match="endpoint_url"):
         open_store("s3://bucket/", endpoint_url="ftp://x")

@@ -12,7 +12,7 @@ import pytest
 
 from storage_hub import ConfigurationError, PermissionDenied, Store, open_store
 
-from .fake_s3 import Reply, error_reply, fake_s3
+from .fake_s3 import EMPTY_LISTING, Reply, error_reply, fake_s3
 
 MiB = 2**20
 SECRET = "s3cr3t-never-to-be-printed-0123456789"
@@ -66,6 +66,18 @@ def test_errors_never_show_the_secret() -> None:
     with fake_s3(reply) as endpoint, on(endpoint) as store, pytest.raises(PermissionDenied) as info:
         store.write_bytes("a.txt", b"x")
     assert SECRET not in str(info.value) and SECRET not in repr(info.value)
+
+
+def test_plain_http_loads_no_ca_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No certificate is checked over http://, so no CA bundle is read (30-50 ms per client). A bundle that does
+    not exist would fail the first request of any client that tried to load it."""
+    monkeypatch.setenv("AWS_CA_BUNDLE", "/nowhere/ca.pem")
+    reply = Reply(200, EMPTY_LISTING, {"Content-Type": "application/xml"})
+    with fake_s3(reply) as endpoint, on(endpoint) as store:
+        assert endpoint.startswith("http://")
+        assert store.ls("") == []  # aiobotocore
+        assert store.read_bytes("a.txt") == EMPTY_LISTING  # aiohttp
+        store.write_bytes("big.bin", b"b" * (9 * MiB))  # botocore's blocking client, in a thread
 
 
 def test_the_proxy_is_botocores_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

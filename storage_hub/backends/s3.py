@@ -113,11 +113,9 @@ class S3Backend(Backend):
         self.capabilities = replace(type(self).capabilities, **overrides)
         self.max_concurrency = self.options.max_concurrency
         super().__init__(config)
+        session = _aio_session(self.options.profile)
         self.fs = s3fs.S3FileSystem(
-            use_listings_cache=False,
-            skip_instance_cache=True,
-            session=_aio_session(self.options.profile),
-            **self.options.storage_options(),
+            use_listings_cache=False, skip_instance_cache=True, session=session, **self.options.storage_options()
         )
         self.requests: Counter[str] = Counter()
         self._requests_lock = threading.Lock()
@@ -125,7 +123,10 @@ class S3Backend(Backend):
         self._client_lock = asyncio.Lock()
         self._blocking: Any = None
         self._blocking_lock = threading.Lock()
-        self.objects = ObjectRequests(self.options, self.client, self.count)
+        # botocore trusts, unless told otherwise, the CA bundle of AWS_CA_BUNDLE or the profile's `ca_bundle`
+        self.objects = ObjectRequests(
+            self.options, self.client, self.count, ca_bundle=lambda: session.get_config_variable("ca_bundle")
+        )
         key = self.options.key or ""
         self.advice = self.make_advice(key[:4] + "***" if key else "(from the AWS credential chain)")
 

@@ -115,12 +115,22 @@ async def _unread(response: aiohttp.ClientResponse) -> aiohttp.ClientResponse:
 
 class ObjectRequests:
     """The GETs and PUTs of one S3 backend. ``client`` gives the backend's aiobotocore client; ``count`` hears
-    the operation name of every call (not of every retry), as the backend's botocore hook does."""
+    the operation name of every call (not of every retry), as the backend's botocore hook does; ``ca_bundle``
+    gives the CA bundle botocore's session trusts when the options name none (``AWS_CA_BUNDLE``, the profile's
+    ``ca_bundle``), else ``None`` for certifi's, as botocore does."""
 
-    def __init__(self, options: S3Options, client: Callable[[], Awaitable[Any]], count: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        options: S3Options,
+        client: Callable[[], Awaitable[Any]],
+        count: Callable[[str], None],
+        *,
+        ca_bundle: Callable[[], str | None],
+    ) -> None:
         self._options = options
         self._client = client
         self._count = count
+        self._ca_bundle = ca_bundle
         self._session: aiohttp.ClientSession | None = None
         #: bucket -> (base URL, proxy)
         self._bases: dict[str, tuple[str, str | None]] = {}
@@ -159,7 +169,10 @@ class ObjectRequests:
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
             options = self._options
-            tls = _tls_context(options.ca_bundle or get_cert_path(True)) if options.verify else False
+            if options.verify and options.uses_tls:
+                tls: ssl.SSLContext | bool = _tls_context(options.ca_bundle or self._ca_bundle() or get_cert_path(True))
+            else:
+                tls = False  # no certificate to check: plain HTTP, or verification turned off
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=options.pool_size, ssl=tls),
                 timeout=aiohttp.ClientTimeout(sock_connect=options.connect_timeout, sock_read=options.read_timeout),
