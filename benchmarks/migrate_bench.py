@@ -29,6 +29,8 @@ ETags) and deleted. Printed per set and contender: the median time, objects/s an
 and slowest run, the CPU time of the contender's own process per object (the command's, rclone's, or this
 process's for the in-process ones; the servers' CPU is not in it), the ratio of its throughput to rclone's (the
 median of the per-round ratios: each round's runs share that round's load) and the S3 requests per object.
+Before the sets, each command (``storage_hub``, ``rclone``) copies an empty folder 5 times: the median is its
+start-up (start, list both sides, exit), part of every one of its runs, printed under the table.
 **Target: ``storage_hub`` (the command) at least as fast as rclone on both sets (ratio >= 1.0).**
 
 Run it with ``bash scripts/bench.sh migrate [options]``, which starts SeaweedFS (and Ceph RGW unless the
@@ -83,6 +85,8 @@ FOLDERS = 100
 SH, SH_API, RCLONE, BOTO3 = "storage_hub", "storage_hub-api", "rclone", "boto3"
 TOOLS = (SH, SH_API, RCLONE, BOTO3)
 TARGET = 1.0
+#: Runs of each command on an empty folder, for its start-up time.
+STARTUP_RUNS = 5
 
 
 @dataclass(frozen=True)
@@ -375,6 +379,18 @@ class Bench:
                 raise RuntimeError(f"--dst-cleanup failed ({done.returncode}): {done.stderr.strip()[-500:]}")
 
 
+def startup(b: Bench, tools: Sequence[str]) -> dict[str, float]:
+    """Each command's median time to copy an empty folder: start, list both sides, exit. Part of every run of the
+    sets; printed apart so that a gap on the big set can be told from the copying itself."""
+    empty = ObjectSet("empty", 0, 0)
+    commands = [tool for tool in tools if tool in (SH, RCLONE)]
+    times: dict[str, list[float]] = {tool: [] for tool in commands}
+    for rnd in range(STARTUP_RUNS):
+        for tool in commands:
+            times[tool].append(b.runner(tool)(empty, f"{b.prefix}{tool}-{rnd}/empty/", rnd).seconds)
+    return {tool: statistics.median(seconds) for tool, seconds in times.items()}
+
+
 def bench_set(b: Bench, objects: ObjectSet, tools: Sequence[str]) -> list[Result]:
     bucket = b.args.bucket
     with phase(f"putting {objects.describe()} on {b.src.name}"):
@@ -414,6 +430,12 @@ def format_requests(result: Result) -> str:
         return ""
     parts = " ".join(f"{name} {n:.2f}" for name, n in per_object.items() if n >= 0.005)
     return f"{sum(per_object.values()):.2f}: {parts}"
+
+
+def print_startup(startup: dict[str, float]) -> None:
+    if startup:
+        shown = ", ".join(f"{tool} {seconds:.2f} s" for tool, seconds in startup.items())
+        print(f"start-up (median time to copy an empty folder: start, list both sides, exit): {shown}")
 
 
 def print_report(results: Sequence[Result]) -> list[tuple[str, float | None]]:
@@ -550,6 +572,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             ensure_bucket(src_client, args.bucket)
             ensure_bucket(dst_client, args.bucket)
+            with phase(f"start-up: {STARTUP_RUNS} copies of an empty folder by each command"):
+                startups = startup(bench, args.tools)
             for name in args.sets:
                 objects = sets[name]
                 with phase(f"{objects.describe()}: {args.rounds} rounds of {', '.join(args.tools)}"):
@@ -560,6 +584,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 bench.clean_destination(prefix)
     print()
     verdicts = print_report(results)
+    print_startup(startups)
     if args.json:
         payload = {
             "source": src.endpoint,
@@ -572,6 +597,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "versions": versions,
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
+            "startup_seconds": startups,
             "results": [r.as_json() for r in results],
             "targets": [
                 {"set": name, "ratio": ratio, "ok": ratio is not None and ratio >= TARGET} for name, ratio in verdicts

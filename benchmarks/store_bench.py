@@ -58,7 +58,7 @@ import s3fs
 from _common import REGION, delete_prefix, ensure_bucket, phase, print_table, raw_client, server_arguments, write_json
 from boto3.s3.transfer import TransferConfig
 
-from storage_hub import Store, open_store
+from storage_hub import DataStore, Store, open_store
 from storage_hub.backends.s3 import S3Backend
 
 MiB = 2**20
@@ -399,7 +399,7 @@ def print_report(results: Sequence[Result], targets: Sequence[Target]) -> None:
 
 def contenders(
     args: argparse.Namespace, prefix: str
-) -> tuple[Store, Any, RequestCounter, s3fs.S3FileSystem, RequestCounter]:
+) -> tuple[DataStore, Any, RequestCounter, s3fs.S3FileSystem, RequestCounter]:
     """The clients compared, on the same server and prefix: storage_hub's store, boto3 and s3fs (their requests
     counted)."""
     boto_counter, fs_counter = RequestCounter(), RequestCounter()
