@@ -1,5 +1,5 @@
 """``python -m storage_hub``: the ``storage-hub`` command."""
 
-from .cli import main
+from .cli import run
 
-main(prog_name="storage-hub")
+run(prog_name="storage-hub")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -75,3 +78,27 @@ def test_help_and_bad_option() -> None:
     assert runner.invoke(main, ["doctor", "--help"]).exit_code == 0
     result = runner.invoke(main, ["ls", "memory://x", "-o", "novalue"])
     assert result.exit_code == 2
+
+
+def command(*args: str) -> subprocess.CompletedProcess[str]:
+    """The real command, as the console script runs it (its quick exit included)."""
+    return subprocess.run([sys.executable, "-m", "storage_hub", *args], capture_output=True, text=True, check=False)
+
+
+def test_the_command_exits_with_its_status_and_all_its_output(tmp_path: Path) -> None:
+    listed = tmp_path / "listed"
+    listed.mkdir()
+    for i in range(3000):  # more than a pipe's buffer: what is still buffered at the exit must come out
+        (listed / f"f{i:04d}.txt").write_bytes(b"")
+    done = command("ls", str(listed))
+    assert done.returncode == 0 and done.stderr == ""
+    assert [line.rsplit(" ", 1)[-1] for line in done.stdout.splitlines()] == [f"f{i:04d}.txt" for i in range(3000)]
+    done = command("ls", str(tmp_path / "missing"))
+    assert done.returncode == 1 and done.stderr.startswith("error:") and "Traceback" not in done.stderr
+    assert command("ls", "memory://x", "-o", "novalue").returncode == 2
+    (tmp_path / "src").mkdir()
+    (tmp_path / "dst").mkdir()
+    (tmp_path / "src" / "a.txt").write_bytes(b"new")
+    (tmp_path / "dst" / "a.txt").write_bytes(b"old")
+    done = command("migrate", str(tmp_path / "src"), str(tmp_path / "dst"))
+    assert done.returncode == 3 and "conflicts 1" in done.stdout, done.stdout + done.stderr
