@@ -44,9 +44,9 @@ def run(prog_name: str | None = None) -> NoReturn:
 
     Once a command is done, its output flushed and the exit handlers run (``logging``, ``weakref.finalize``,
     temporary files), the process ends without freeing the objects Python made one by one: with botocore's S3
-    model loaded that takes 0.15-0.25 s, as long as the rest of a ``storage-hub ls``. Every command has awaited
-    its own work and closed its stores by then; threads still alive are idle pool workers. An exception other
-    than ``SystemExit`` (a bug) leaves the normal way, with its traceback.
+    model loaded that takes 0.15-0.25 s, a fifth of a short command such as ``storage-hub ls``. Every command
+    has awaited its own work and closed its stores by then; threads still alive are idle pool workers. An
+    exception other than ``SystemExit`` (a bug) leaves the normal way, with its traceback.
     """
     try:
         main(prog_name=prog_name)
