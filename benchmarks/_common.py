@@ -1,14 +1,17 @@
-"""What the benchmark scripts share: a raw S3 client with storage_hub's botocore settings, bucket and prefix
-housekeeping, progress lines on stderr, the results table and the JSON file."""
+"""What the benchmark scripts share: a raw S3 client with storage_hub's botocore settings and its two ways to read
+an object, the check of what a read returned, bucket and prefix housekeeping, progress lines on stderr, the
+results table and the JSON file."""
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import io
 import json
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -73,15 +76,49 @@ def phase(title: str) -> Iterator[None]:
     print(f"    done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
 
 
+def boto3_readers(client: Any, bucket: str, key: str) -> tuple[Callable[[], bytes], Callable[[], io.BytesIO]]:
+    """boto3's two ways to read a whole object: ``get_object()["Body"].read()`` (one GET), and
+    ``download_fileobj`` into a ``BytesIO`` (the TransferManager with boto3's defaults: 8 MiB parts, 10 threads)."""
+
+    def get() -> bytes:
+        body: bytes = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        return body
+
+    def download() -> io.BytesIO:
+        buffer = io.BytesIO()
+        client.download_fileobj(bucket, key, buffer)
+        return buffer
+
+    return get, download
+
+
+def same_bytes(size: int, digest: bytes) -> Callable[[object], None]:
+    """The check of a read's result (any buffer: bytes, obstore's ``Bytes``, a ``BytesIO``): ``size`` bytes whose
+    SHA-256 is ``digest``."""
+
+    def check(out: object) -> None:
+        try:
+            view = out.getbuffer() if isinstance(out, io.BytesIO) else memoryview(out)  # type: ignore[arg-type]
+        except TypeError:
+            raise TypeError(f"unexpected read result {type(out).__name__}") from None
+        with view:
+            if view.nbytes != size or hashlib.sha256(view).digest() != digest:
+                raise RuntimeError("read back different bytes than were written")
+
+    return check
+
+
 def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """Aligned columns under ``header``; a blank line wherever the first column changes."""
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    """Aligned columns under ``header``, the last one left as long as it is (requests, notes); a blank line
+    wherever the first column changes."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
 
     def line(row: Sequence[str]) -> str:
-        return "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        cells = [cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)]
+        return "  ".join([*cells, row[-1]]).rstrip()
 
     print(line(header))
-    print(line(["-" * w for w in widths]))
+    print(line(["-" * w for w in widths] + ["-" * len(header[-1])]))
     previous = None
     for row in rows:
         if previous is not None and row[0] != previous:

@@ -71,7 +71,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from _common import REGION, delete_prefix, ensure_bucket, phase, raw_client, server_arguments, write_json
+from _common import (
+    REGION,
+    delete_prefix,
+    ensure_bucket,
+    phase,
+    print_table,
+    raw_client,
+    server_arguments,
+    write_json,
+)
 from botocore.exceptions import BotoCoreError, ClientError
 
 MiB = 2**20
@@ -1018,7 +1027,7 @@ def ratio(a: Result | None, b: Result | None) -> float | None:
     return a.median / b.median
 
 
-def print_table(results: Sequence[Result], unavailable: dict[str, str]) -> None:
+def print_results(results: Sequence[Result], unavailable: dict[str, str]) -> None:
     header = ("operation", "manager", "median", "vs local", "ours vs this", "S3 requests (one op)")
     rows: list[tuple[str, ...]] = []
     for operation, group in by_operation(results).items():
@@ -1048,20 +1057,7 @@ def print_table(results: Sequence[Result], unavailable: dict[str, str]) -> None:
                     "; ".join(filter(None, [info, notes])),
                 )
             )
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
-
-    def line(row: Sequence[str]) -> str:
-        cells = [cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)]
-        return "  ".join([*cells, row[-1]]).rstrip()
-
-    print(line(header))
-    print(line(["-" * w for w in widths] + ["-" * len(header[-1])]))
-    previous = None
-    for row in rows:
-        if previous is not None and row[0] != previous:
-            print()
-        print(line(row))
-        previous = row[0]
+    print_table(header, rows)
 
 
 def compute_targets(results: Sequence[Result], unavailable: dict[str, str], args: argparse.Namespace) -> list[Target]:
@@ -1369,8 +1365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if name not in pythons or why.startswith(("the server", "could not")):
             print(f"UNAVAILABLE {name}: {why}")
     print()
-    print_table(results, unavailable)
-    print()
+    print_results(results, unavailable)
     targets = compute_targets(results, unavailable, args)
     print("targets (storage_hub)")
     for t in targets:

@@ -56,12 +56,14 @@ from typing import Any
 
 from _common import (
     REGION,
+    boto3_readers,
     delete_prefix,
     ensure_bucket,
     load_average,
     phase,
     print_table,
     raw_client,
+    same_bytes,
     server_arguments,
     write_json,
 )
@@ -240,24 +242,9 @@ def bench_write(b: Bench, data: bytes) -> list[Timed]:
 
 
 def bench_read(b: Bench, size: int, digest: bytes) -> list[Timed]:
-    bucket, source = b.args.bucket, b.key(BIG)
-
-    def check(out: object) -> None:
-        if isinstance(out, io.BytesIO):
-            out = out.getbuffer()
-        with memoryview(out) as view:  # type: ignore[arg-type]
-            if view.nbytes != size or hashlib.sha256(view).digest() != digest:
-                raise RuntimeError("read back different bytes than were written")
-
-    def boto_get() -> bytes:
-        body: bytes = b.boto.get_object(Bucket=bucket, Key=source)["Body"].read()
-        return body
-
-    def boto_download() -> io.BytesIO:
-        buffer = io.BytesIO()
-        b.boto.download_fileobj(bucket, source, buffer)
-        return buffer
-
+    source = b.key(BIG)
+    boto_get, boto_download = boto3_readers(b.boto, b.args.bucket, source)
+    check = same_bytes(size, digest)
     readers = [
         b.sh(f"{SH} read_data().read()", lambda: b.store.read_data(BIG).read(), check),
         b.sh(f"{SH} read_data(as_='bytes')", lambda: b.store.read_data(BIG, as_="bytes"), check),

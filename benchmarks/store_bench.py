@@ -55,7 +55,18 @@ from importlib.metadata import version
 from typing import Any
 
 import s3fs
-from _common import REGION, delete_prefix, ensure_bucket, phase, print_table, raw_client, server_arguments, write_json
+from _common import (
+    REGION,
+    boto3_readers,
+    delete_prefix,
+    ensure_bucket,
+    phase,
+    print_table,
+    raw_client,
+    same_bytes,
+    server_arguments,
+    write_json,
+)
 from boto3.s3.transfer import TransferConfig
 
 from storage_hub import DataStore, Store, open_store
@@ -330,24 +341,8 @@ def bench_write(b: Bench, data: bytes) -> list[Result]:
 
 def bench_read(b: Bench, size: int, digest: bytes) -> list[Result]:
     """Read back what storage_hub wrote; each client's first (untimed) read is checked against ``digest``."""
-    bucket, source = b.args.bucket, b.key(SOURCE)
-
-    def check_bytes(out: object) -> None:
-        if not isinstance(out, (bytes, io.BytesIO)):
-            raise TypeError(f"unexpected read result {type(out).__name__}")
-        with memoryview(out.getbuffer() if isinstance(out, io.BytesIO) else out) as view:
-            if view.nbytes != size or hashlib.sha256(view).digest() != digest:
-                raise RuntimeError("read back different bytes than were written")
-
-    def boto_get() -> bytes:
-        body: bytes = b.boto.get_object(Bucket=bucket, Key=source)["Body"].read()
-        return body
-
-    def boto_download() -> io.BytesIO:
-        buffer = io.BytesIO()
-        b.boto.download_fileobj(bucket, source, buffer, Config=TRANSFER)
-        return buffer
-
+    boto_get, boto_download = boto3_readers(b.boto, b.args.bucket, b.key(SOURCE))
+    check_bytes = same_bytes(size, digest)
     readers = [
         b.storage_hub(lambda: b.store.read_bytes(SOURCE), check_bytes),
         b.raw_boto3("boto3 get_object", boto_get, check_bytes),

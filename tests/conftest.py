@@ -34,6 +34,7 @@ class S3Server:
         return {"endpoint_url": self.endpoint, "key": self.key, "secret": self.secret, **extra}
 
     def client(self) -> Any:
+        """A boto3 S3 client with this server's endpoint and keys, to set up and check what the tests do."""
         import boto3
         from botocore.config import Config
 
@@ -43,7 +44,12 @@ class S3Server:
             aws_access_key_id=self.key,
             aws_secret_access_key=self.secret,
             region_name="us-east-1",
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3, "mode": "standard"}),
+            config=Config(
+                s3={"addressing_style": "path"},
+                retries={"max_attempts": 3, "mode": "standard"},
+                connect_timeout=5,
+                read_timeout=60,
+            ),
         )
 
 

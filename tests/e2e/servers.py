@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from ..conftest import S3Server
 from ..processes import free_port, jupyter_api, wait_for_jupyter
 
 REPO = Path(__file__).resolve().parents[2]
@@ -183,19 +182,7 @@ class SeaweedFS:
 
     def client(self) -> Any:
         """A boto3 S3 client with this server's endpoint and keys."""
-        return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint,
-            aws_access_key_id=self.key,
-            aws_secret_access_key=self.secret,
-            region_name="us-east-1",
-            config=Config(
-                s3={"addressing_style": "path"},
-                retries={"max_attempts": 3, "mode": "standard"},
-                connect_timeout=5,
-                read_timeout=60,
-            ),
-        )
+        return S3Server("SeaweedFS", self.endpoint, self.key, self.secret).client()
 
 
 @dataclass
