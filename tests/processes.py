@@ -7,11 +7,17 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+
+def storage_hub_command(*args: str) -> list[str]:
+    """The ``storage-hub`` command line, run as the console script runs it (``python -m storage_hub``)."""
+    return [sys.executable, "-m", "storage_hub", *args]
 
 
 def free_port() -> int:

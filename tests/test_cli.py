@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -13,6 +12,7 @@ from storage_hub import open_store
 from storage_hub.cli import main
 
 from .conftest import S3Server
+from .processes import storage_hub_command
 
 
 def _env(server: S3Server) -> dict[str, str]:
@@ -82,7 +82,7 @@ def test_help_and_bad_option() -> None:
 
 def command(*args: str) -> subprocess.CompletedProcess[str]:
     """The real command, as the console script runs it (its quick exit included)."""
-    return subprocess.run([sys.executable, "-m", "storage_hub", *args], capture_output=True, text=True, check=False)
+    return subprocess.run(storage_hub_command(*args), capture_output=True, text=True, check=False)
 
 
 def test_the_command_exits_with_its_status_and_all_its_output(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from traitlets.config import PyFileConfigLoader
 from storage_hub.contents import StorageContentsManager
 
 from .conftest import TEST_BUCKET, S3Server, fresh_prefix
-from .processes import free_port, jupyter_api, stop_session, wait_for_jupyter
+from .processes import free_port, jupyter_api, stop_session, storage_hub_command, wait_for_jupyter
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "lab-test-token"
@@ -40,10 +40,6 @@ def lab_env(tmp_path: Path, server: S3Server) -> dict[str, str]:
         JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
     )
     return env
-
-
-def storage_hub_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "storage_hub", *args]
 
 
 @contextmanager

@@ -11,7 +11,6 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +24,7 @@ from storage_hub.cli import main
 from storage_hub.migrate import transfer
 
 from .conftest import TEST_BUCKET, S3Server, fresh_prefix
+from .processes import storage_hub_command
 from .tcp_proxy import TcpProxy
 
 MiB = 2**20
@@ -318,7 +318,7 @@ def test_cp_files_and_folders_and_ls(tmp_path: Path, stores_file: dict[str, str]
 # -- interruptions --------------------------------------------------------------------------------------------------
 def migrate_process(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "storage_hub", "migrate", *args],
+        storage_hub_command("migrate", *args),
         env={**os.environ, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
